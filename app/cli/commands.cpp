@@ -1,0 +1,16 @@
+#include "app/cli/commands.h"
+
+namespace continua::app {
+namespace {
+int g_exitCode = kExitOk;
+}
+
+void setExitCode(int code) { g_exitCode = code; }
+int exitCode() { return g_exitCode; }
+
+void registerCommands(CLI::App& app) {
+  registerKernelCommands(app);
+  registerRunCommands(app);
+}
+
+}  // namespace continua::app

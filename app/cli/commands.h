@@ -1,0 +1,22 @@
+#pragma once
+// Subcommand wiring for continua-cli. Each register* function adds its subcommands; their callbacks call
+// into core and set the process exit code (documented in docs/CLI.md).
+#include <CLI/CLI.hpp>
+
+namespace continua::app {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,       // a check failed, or the run failed/diverged
+  kExitUsage = 2,         // bad arguments or configuration
+  kExitCancelled = 130,   // Ctrl-C: the run was cancelled and marked so
+};
+
+void registerCommands(CLI::App& app);
+void registerKernelCommands(CLI::App& app);
+void registerRunCommands(CLI::App& app);
+
+void setExitCode(int code);
+int exitCode();
+
+}  // namespace continua::app

@@ -1,0 +1,68 @@
+// check-kernels and bench: the Qt-free way to prove the kernels right and fast on a new machine.
+#include "app/cli/commands.h"
+#include "core/bench/bench.h"
+#include "core/check/kernel_check.h"
+#include "core/util/table.h"
+
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+namespace continua::app {
+namespace {
+
+std::string sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2e", v);
+  return buf;
+}
+
+int runCheckKernels(bool includeCuda) {
+  using namespace continua::core;
+  const uint64_t seed = std::random_device{}();
+  std::cout << "Selective-scan parity against the float64 reference (seed " << seed << ")\n\n";
+  TextTable table({"case", "device", "dtype", "quantity", "rel. error", "bound", "result"});
+  int failures = 0;
+  auto add = [&](const std::vector<CheckRow>& rows) {
+    for (const CheckRow& r : rows) {
+      failures += r.passed() ? 0 : 1;
+      table.addRow({r.caseName, r.device, r.dtype, r.quantity, sci(r.error), sci(r.bound), r.passed() ? "ok" : "FAIL"});
+    }
+  };
+  std::vector<std::string> devices{"cpu"};
+  if (includeCuda && cudaAvailable()) devices.push_back("cuda");
+  for (const ScanCase& c : standardScanCases()) {
+    add(checkReferenceAgreement(c, seed));
+    for (const std::string& dev : devices) {
+      add(checkScanCase(c, dev, "float32", seed));
+      if (dev == "cuda") add(checkScanCase(c, dev, "bfloat16", seed));
+      add(checkScanStreaming(c, dev, seed));
+    }
+  }
+  table.print(std::cout);
+  if (!includeCuda || !cudaAvailable()) std::cout << "\nCUDA: skipped (" << (includeCuda ? "no GPU visible" : "--no-cuda") << ")\n";
+  std::cout << "\n" << failures << " failed\n";
+  return failures == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void registerKernelCommands(CLI::App& app) {
+  auto* check = app.add_subcommand("check-kernels", "Check every kernel against the float64 reference (exit 1 on failure)");
+  auto* noCuda = check->add_flag("--no-cuda", "Skip the CUDA kernels even when a GPU is present");
+  check->callback([noCuda] { setExitCode(runCheckKernels(noCuda->count() == 0)); });
+
+  auto* bench = app.add_subcommand("bench", "Benchmarks that print tables (and write JSON)");
+  bench->require_subcommand(1);
+  auto* scan = bench->add_subcommand("scan", "Selective scan: kernels against the LibTorch-ops reference");
+  static core::ScanBenchOptions scanOpts;
+  scan->add_option("--json", scanOpts.jsonPath, "Also write the results to this JSON file");
+  scan->add_option("--threads", scanOpts.threads, "Intra-op threads (default: 1)");
+  scan->add_option("--repeats", scanOpts.repeats, "Timed repetitions per cell (median reported)");
+  scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
+  scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the (slow) LibTorch-ops reference");
+  scan->callback([] { setExitCode(core::runScanBenchmark(scanOpts, std::cout)); });
+}
+
+}  // namespace continua::app

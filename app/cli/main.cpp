@@ -1,0 +1,23 @@
+// continua-cli: the headless twin of the workbench. Parses arguments and hands each subcommand to core.
+#include "app/cli/commands.h"
+#include "continua_version.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"continua-cli: meta-learn sequence models as continual and in-context learners, headless"};
+  app.set_version_flag("--version", std::string("continua-cli ") + CONTINUA_VERSION + " (" CONTINUA_GIT_COMMIT ")");
+  app.require_subcommand(1);
+  continua::app::registerCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "continua-cli: error: " << e.what() << "\n";
+    return continua::app::kExitFailure;
+  }
+  return continua::app::exitCode();
+}

@@ -1,0 +1,20 @@
+#pragma once
+// Benchmarks behind `continua-cli bench`. They print tables (and JSON on request); nothing here asserts a
+// time. Ratios measured side by side in one run are what the docs quote.
+#include <ostream>
+#include <string>
+
+namespace continua::core {
+
+struct ScanBenchOptions {
+  std::string jsonPath;
+  int threads = 1;
+  int repeats = 5;
+  bool quick = false;
+  bool skipReference = false;
+};
+
+// Returns a process exit code.
+int runScanBenchmark(const ScanBenchOptions& options, std::ostream& out);
+
+}  // namespace continua::core

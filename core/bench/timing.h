@@ -1,0 +1,10 @@
+#pragma once
+// Wall-clock medians for benchmarks (warm-up first; CUDA work is synchronised around each sample).
+#include <functional>
+
+namespace continua::core {
+
+double medianMs(const std::function<void()>& work, int repeats, bool cuda);
+double copyBandwidthGBs();  // device-to-device copy of 1 GiB, read + write bytes per second
+
+}  // namespace continua::core

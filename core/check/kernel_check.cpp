@@ -1,0 +1,148 @@
+#include "core/check/kernel_check.h"
+
+#include "core/ops/selective_scan_op.h"
+
+#include <torch/torch.h>
+
+namespace continua::core {
+using torch::Tensor;
+
+namespace {
+
+struct ScanTensors {  // leaf tensors of one case, float64 on CPU
+  Tensor u, delta, A, B, C, D, z, bias, h0, dout, dfinal;
+};
+
+ScanTensors makeInputs(const ScanCase& c, uint64_t seed) {
+  torch::manual_seed(seed);
+  auto o = torch::TensorOptions().dtype(torch::kFloat64);
+  ScanTensors t;
+  t.u = torch::randn({c.batch, c.length, c.channels}, o);
+  // Raw delta around softplus^-1 of Mamba's dt range, so decays span fast to slow.
+  t.delta = torch::randn({c.batch, c.length, c.channels}, o) * 0.5 - (c.softplus ? 2.0 : -0.1);
+  if (!c.softplus) t.delta = t.delta.abs() * 0.2;
+  t.A = -torch::exp(torch::randn({c.channels, c.states}, o) * 0.5);
+  t.B = torch::randn({c.batch, c.length, c.groups, c.states}, o);
+  t.C = torch::randn({c.batch, c.length, c.groups, c.states}, o);
+  if (c.withD) t.D = torch::randn({c.channels}, o);
+  if (c.withZ) t.z = torch::randn({c.batch, c.length, c.channels}, o);
+  if (c.withBias) t.bias = torch::randn({c.channels}, o) * 0.1;
+  if (c.withInitialState) t.h0 = torch::randn({c.batch, c.channels, c.states}, o);
+  t.dout = torch::randn({c.batch, c.length, c.channels}, o);
+  t.dfinal = torch::randn({c.batch, c.channels, c.states}, o);
+  return t;
+}
+
+double relError(const Tensor& x, const Tensor& ref) {
+  Tensor r = ref.to(torch::kFloat64).cpu();
+  double scale = r.abs().max().item<double>();
+  double diff = (x.to(torch::kFloat64).cpu() - r).abs().max().item<double>();
+  return diff / std::max(scale, 1e-12);
+}
+
+struct ScanRun {  // outputs and gradients of one run
+  std::vector<std::pair<std::string, Tensor>> values;
+};
+
+ScanRun runScan(const ScanTensors& src, const ScanCase& c, torch::Device device, torch::ScalarType dtype,
+                bool torchOps) {
+  auto leaf = [&](const Tensor& t, torch::ScalarType type) {
+    return t.defined() ? t.to(device, type).detach().requires_grad_(true) : Tensor();
+  };
+  const auto wt = dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  ScanInputs in{leaf(src.u, dtype), leaf(src.delta, dtype), leaf(src.A, wt), leaf(src.B, dtype), leaf(src.C, dtype),
+                leaf(src.D, wt), leaf(src.z, dtype), leaf(src.bias, wt), leaf(src.h0, wt), c.softplus};
+  ScanOutputs out = torchOps ? selectiveScanTorchOps(in) : selectiveScan(in);
+  ((out.out * src.dout.to(device, dtype)).sum() + (out.finalState * src.dfinal.to(device, wt)).sum()).backward();
+  ScanRun r;
+  r.values = {{"out", out.out.detach()}, {"final state", out.finalState.detach()}, {"du", in.u.grad()},
+              {"ddelta", in.delta.grad()}, {"dA", in.A.grad()}, {"dB", in.B.grad()}, {"dC", in.C.grad()}};
+  if (c.withD) r.values.push_back({"dD", in.D.grad()});
+  if (c.withZ) r.values.push_back({"dz", in.z.grad()});
+  if (c.withBias) r.values.push_back({"dbias", in.deltaBias.grad()});
+  if (c.withInitialState) r.values.push_back({"dh0", in.initialState.grad()});
+  return r;
+}
+
+std::vector<CheckRow> compare(const ScanCase& c, const ScanRun& got, const ScanRun& ref, const std::string& device,
+                              const std::string& dtype, double bound) {
+  std::vector<CheckRow> rows;
+  for (size_t i = 0; i < got.values.size(); ++i) {
+    rows.push_back({c.name, device, dtype, got.values[i].first, relError(got.values[i].second, ref.values[i].second),
+                    bound});
+  }
+  return rows;
+}
+
+}  // namespace
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+std::vector<ScanCase> standardScanCases() {
+  std::vector<ScanCase> cases;
+  auto add = [&](std::string name, int b, int l, int d, int n, int g, bool init) {
+    ScanCase c;
+    c.name = std::move(name);
+    c.batch = b; c.length = l; c.channels = d; c.states = n; c.groups = g; c.withInitialState = init;
+    cases.push_back(c);
+  };
+  add("L=1", 2, 1, 8, 4, 1, false);
+  add("N=1", 2, 33, 21, 1, 1, false);
+  add("N=4", 2, 47, 16, 4, 1, false);
+  add("N=16 L=100 (2 chunks)", 2, 100, 37, 16, 1, false);
+  add("N=64 L=50 (chunk 16)", 1, 50, 19, 64, 1, false);
+  add("initial state", 2, 70, 24, 16, 1, true);
+  add("groups=2 split block", 2, 40, 24, 8, 2, true);
+  ScanCase plain;
+  plain.name = "no z/D/bias, no softplus";
+  plain.batch = 2; plain.length = 29; plain.channels = 17; plain.states = 16;
+  plain.withZ = plain.withD = plain.withBias = plain.softplus = false;
+  cases.push_back(plain);
+  return cases;
+}
+
+double scanErrorBound(const std::string& dtype) {
+  if (dtype == "float32") return 2e-5;
+  if (dtype == "bfloat16") return 5e-2;
+  return 1e-10;
+}
+
+std::vector<CheckRow> checkScanCase(const ScanCase& c, const std::string& device, const std::string& dtype,
+                                    uint64_t seed) {
+  ScanTensors t = makeInputs(c, seed);
+  ScanRun ref = runScan(t, c, torch::kCPU, torch::kFloat64, false);
+  const torch::Device dev = device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const auto type = dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  ScanRun got = runScan(t, c, dev, type, false);
+  return compare(c, got, ref, device, dtype, scanErrorBound(dtype));
+}
+
+std::vector<CheckRow> checkReferenceAgreement(const ScanCase& c, uint64_t seed) {
+  ScanTensors t = makeInputs(c, seed);
+  ScanRun ref = runScan(t, c, torch::kCPU, torch::kFloat64, false);
+  ScanRun ops = runScan(t, c, torch::kCPU, torch::kFloat64, true);
+  return compare(c, ops, ref, "cpu", "float64 torch-ops", scanErrorBound("float64"));
+}
+
+std::vector<CheckRow> checkScanStreaming(const ScanCase& c, const std::string& device, uint64_t seed) {
+  ScanTensors t = makeInputs(c, seed);
+  const torch::Device dev = device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  auto f = [&](const Tensor& x) { return x.defined() ? x.to(dev, torch::kFloat32) : x; };
+  torch::NoGradGuard noGrad;
+  ScanInputs full{f(t.u), f(t.delta), f(t.A), f(t.B), f(t.C), f(t.D), f(t.z), f(t.bias), f(t.h0), c.softplus};
+  ScanOutputs whole = selectiveScan(full);
+  Tensor state = t.h0.defined() ? f(t.h0).contiguous().clone()
+                                : torch::zeros({c.batch, c.channels, c.states}, torch::TensorOptions().device(dev));
+  std::vector<Tensor> outs;
+  for (int s = 0; s < c.length; ++s) {
+    auto at = [&](const Tensor& x) { return x.defined() ? x.select(1, s) : x; };
+    ScanInputs tok{at(full.u), at(full.delta), full.A, at(full.B), at(full.C), full.D, at(full.z), full.deltaBias,
+                   Tensor(), c.softplus};
+    outs.push_back(selectiveScanStep(tok, state));
+  }
+  const double bound = scanErrorBound("float32");
+  return {{c.name, device, "float32", "stream out", relError(torch::stack(outs, 1), whole.out), bound},
+          {c.name, device, "float32", "stream state", relError(state, whole.finalState), bound}};
+}
+
+}  // namespace continua::core

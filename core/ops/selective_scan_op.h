@@ -1,0 +1,33 @@
+#pragma once
+// Selective scan as a LibTorch autograd operation over the kernels in kernels/selective_scan.h.
+// Shapes: u, delta, z (batch, length, channels); A (channels, states); B, C (batch, length, states) or
+// (batch, length, groups, states); D, deltaBias (channels); initialState (batch, channels, states).
+// Device and dtype pick the implementation: CPU float32 -> vectorised CPU kernel, CPU float64 -> float64
+// reference kernel, CUDA float32/bfloat16 -> CUDA kernel. Optional tensors are left undefined.
+#include <torch/torch.h>
+
+namespace continua::core {
+
+struct ScanInputs {
+  torch::Tensor u, delta, A, B, C;
+  torch::Tensor D, z, deltaBias, initialState;  // optional
+  bool deltaSoftplus = true;
+};
+
+struct ScanOutputs {
+  torch::Tensor out;         // like u
+  torch::Tensor finalState;  // (batch, channels, states), float32 (float64 for float64 inputs); differentiable
+};
+
+// Differentiable in every tensor input.
+ScanOutputs selectiveScan(const ScanInputs& in);
+
+// The same operation written with LibTorch ops, one time step at a time (the reference Mamba's
+// selective_scan_ref). Differentiable through LibTorch's autograd; kept for comparison and benchmarks.
+ScanOutputs selectiveScanTorchOps(const ScanInputs& in);
+
+// One token with a fixed-size state: u, delta, z (batch, channels); B, C (batch, states) or
+// (batch, groups, states); state (batch, channels, states) updated in place. Returns the output (batch, channels).
+torch::Tensor selectiveScanStep(const ScanInputs& token, torch::Tensor& state);
+
+}  // namespace continua::core

@@ -1,0 +1,19 @@
+#pragma once
+// What produced a result: version, commit, LibTorch, BLAS, threads, device. Recorded with every run and
+// printed above every benchmark table.
+#include <string>
+
+namespace continua::core {
+
+struct Environment {
+  std::string continuaVersion, gitCommit, torchVersion, blas, device, cpuModel;
+  int threads = 1;
+};
+
+Environment currentEnvironment(const std::string& device = "cpu");
+std::string describe(const Environment& env);  // one line
+
+// Applies the intra-op thread count (LibTorch's pool and the kernels' OpenMP teams).
+void setThreadCount(int threads);
+
+}  // namespace continua::core

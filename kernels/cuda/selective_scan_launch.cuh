@@ -1,0 +1,65 @@
+#pragma once
+// Host-side launchers, instantiated once per input type (selective_scan_fp32.cu, selective_scan_bf16.cu)
+// so the two compile in parallel.
+#include "kernels/cuda/selective_scan_kernel.cuh"
+
+#include <stdexcept>
+#include <string>
+
+namespace continua::kernels::cuda {
+
+inline cudaStream_t asStream(void* s) { return static_cast<cudaStream_t>(s); }
+
+inline dim3 gridFor(int channels, int batch) { return dim3((channels + kThreads - 1) / kThreads, batch); }
+
+// A float32 (batch, length, channels) workspace from the stream-ordered allocator, freed on scope exit.
+struct Workspace {
+  float* ptr = nullptr;
+  cudaStream_t stream;
+  Workspace(size_t count, cudaStream_t s) : stream(s) {
+    if (count) CONTINUA_CUDA_CHECK(cudaMallocAsync(&ptr, count * sizeof(float), s));
+  }
+  ~Workspace() { if (ptr) cudaFreeAsync(ptr, stream); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+};
+
+template <typename T>
+void launchForward(const ScanParams& p, void* stream) {
+  cudaStream_t s = asStream(stream);
+  const size_t rows = size_t(p.batch) * p.length * p.channels;
+  Workspace yAcc(p.states > kTile ? rows : 0, s);
+  scanForwardKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, s>>>(p, yAcc.ptr);
+  CONTINUA_CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void launchBackward(const ScanGradParams& p, void* stream) {
+  if (p.chunkLength > kMaxChunk)
+    throw std::invalid_argument("scanBackwardCuda: chunkLength must be <= " + std::to_string(kMaxChunk) + ", got " +
+                                std::to_string(p.chunkLength));
+  cudaStream_t s = asStream(stream);
+  const size_t rows = size_t(p.batch) * p.length * p.channels;
+  const size_t bc = size_t(p.batch) * p.length * p.groups * p.states;
+  const bool multiTile = p.states > kTile;
+  Workspace yAcc(multiTile && p.z ? rows : 0, s), duAcc(multiTile ? rows : 0, s), ddtAcc(multiTile ? rows : 0, s);
+  // Outputs accumulated with atomics start from zero.
+  CONTINUA_CUDA_CHECK(cudaMemsetAsync(p.dB, 0, bc * sizeof(float), s));
+  CONTINUA_CUDA_CHECK(cudaMemsetAsync(p.dC, 0, bc * sizeof(float), s));
+  CONTINUA_CUDA_CHECK(cudaMemsetAsync(p.dA, 0, size_t(p.channels) * p.states * sizeof(float), s));
+  if (p.dD) CONTINUA_CUDA_CHECK(cudaMemsetAsync(p.dD, 0, p.channels * sizeof(float), s));
+  if (p.dDeltaBias) CONTINUA_CUDA_CHECK(cudaMemsetAsync(p.dDeltaBias, 0, p.channels * sizeof(float), s));
+  const int perGroup = p.channels / p.groups;
+  const bool warpGroups = perGroup % 32 == 0 && p.channels % 32 == 0;
+  BackwardWorkspace ws{yAcc.ptr, duAcc.ptr, ddtAcc.ptr};
+  scanBackwardKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, s>>>(p, ws, warpGroups);
+  CONTINUA_CUDA_CHECK_LAUNCH();
+}
+
+template <typename T>
+void launchStep(const ScanStepParams& p, void* stream) {
+  scanStepKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, asStream(stream)>>>(p);
+  CONTINUA_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace continua::kernels::cuda

@@ -1,0 +1,87 @@
+#pragma once
+// Internals shared by the CPU forward, backward and step (not part of the public kernel interface).
+#include "kernels/cpu_math.h"
+#include "kernels/selective_scan.h"
+
+#include <vector>
+
+namespace continua::kernels::cpu {
+
+constexpr int kLanes = 16;  // channels per block: two AVX2 vectors; every inner loop runs over all lanes
+
+// One (batch, channel-block) unit of work, with per-lane views of the block's inputs at one time step.
+struct BlockLanes {
+  int b = 0, d0 = 0, width = 0;  // width < kLanes only for the last block; padded lanes hold zeros
+  int group = -1;                // the block's group when all its channels share one, else -1
+};
+
+inline void loadLanes(const float* src, int width, float* dst) {
+  if (width == kLanes) {
+    std::memcpy(dst, src, sizeof(float) * kLanes);
+  } else {
+    for (int c = 0; c < kLanes; ++c) dst[c] = c < width ? src[c] : 0.0f;
+  }
+}
+
+inline void storeLanes(const float* src, int width, float* dst) {
+  std::memcpy(dst, src, sizeof(float) * width);
+}
+
+inline const float* rowAt(const void* base, Strides2 s, int b, int t) {
+  return static_cast<const float*>(base) + b * s.batch + t * s.time;
+}
+
+// Per-lane constants of a block: A transposed to (states, lanes), D, bias and group offsets into B/C.
+struct BlockConstants {
+  std::vector<float> At;  // states * kLanes
+  float D[kLanes] = {};
+  float bias[kLanes] = {};
+  int groupOffset[kLanes] = {};  // group * states, per lane
+
+  void load(const ScanParams& p, const BlockLanes& blk) {
+    const int N = p.states, perGroup = p.channels / p.groups;
+    At.assign(static_cast<size_t>(N) * kLanes, 0.0f);
+    const auto* A = static_cast<const float*>(p.A);
+    for (int c = 0; c < blk.width; ++c) {
+      for (int n = 0; n < N; ++n) At[n * kLanes + c] = A[(blk.d0 + c) * N + n];
+      D[c] = p.D ? static_cast<const float*>(p.D)[blk.d0 + c] : 0.0f;
+      bias[c] = p.deltaBias ? static_cast<const float*>(p.deltaBias)[blk.d0 + c] : 0.0f;
+      groupOffset[c] = ((blk.d0 + c) / perGroup) * N;
+    }
+    for (int c = blk.width; c < kLanes; ++c) groupOffset[c] = groupOffset[0];
+  }
+};
+
+inline BlockLanes blockOf(const ScanParams& p, int task) {
+  const int blocksPerBatch = (p.channels + kLanes - 1) / kLanes;
+  BlockLanes blk;
+  blk.b = task / blocksPerBatch;
+  blk.d0 = (task % blocksPerBatch) * kLanes;
+  blk.width = std::min(kLanes, p.channels - blk.d0);
+  const int perGroup = p.channels / p.groups;
+  const int g0 = blk.d0 / perGroup, g1 = (blk.d0 + blk.width - 1) / perGroup;
+  blk.group = g0 == g1 ? g0 : -1;
+  return blk;
+}
+
+inline int blocksPerBatch(const ScanParams& p) { return (p.channels + kLanes - 1) / kLanes; }
+
+// dt_t per lane: softplus(delta + bias) or delta + bias; `raw` keeps delta + bias for the backward.
+inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
+                       float* raw) {
+  loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
+  for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
+  for (int c = 0; c < kLanes; ++c) dt[c] = p.deltaSoftplus ? softplus(raw[c]) : raw[c];
+}
+
+// B_t or C_t value of state n for every lane (a broadcast when the block has one group).
+inline void stateLanes(const float* row, const BlockLanes& blk, const BlockConstants& k, int n, float* dst) {
+  if (blk.group >= 0) {
+    const float v = row[k.groupOffset[0] + n];
+    for (int c = 0; c < kLanes; ++c) dst[c] = v;
+  } else {
+    for (int c = 0; c < kLanes; ++c) dst[c] = row[k.groupOffset[c] + n];
+  }
+}
+
+}  // namespace continua::kernels::cpu

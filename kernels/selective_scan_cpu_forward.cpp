@@ -1,0 +1,125 @@
+// CPU float32 selective scan, forward and single-step. Work is split into (batch, block of 16 channels)
+// tasks across OpenMP threads; inside a task the time loop is sequential and every inner loop runs over the
+// 16 channel lanes, so it vectorises (exp included, see cpu_math.h). The state of a block lives in a
+// (states x lanes) array that stays in L1.
+#include "kernels/selective_scan_cpu.h"
+
+#include <omp.h>
+
+#include <stdexcept>
+
+namespace continua::kernels {
+using namespace cpu;
+
+namespace {
+
+void requireFloat(ScanDType t, const char* what) {
+  if (t != ScanDType::Float32) throw std::invalid_argument(std::string(what) + ": the CPU kernel takes Float32");
+}
+
+float* stateSlot(void* base, const ScanParams& p, int b, int chunk, int d) {
+  return static_cast<float*>(base) + ((static_cast<int64_t>(b) * p.numChunks() + chunk) * p.channels + d) * p.states;
+}
+
+// Writes the block's state, held as (states x lanes), into a (channels x states) slot.
+void storeState(const float* h, const BlockLanes& blk, int N, float* dst /* points at channel d0 */) {
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) dst[c * N + n] = h[n * kLanes + c];
+}
+
+void loadState(const float* src /* channel d0, or null for zeros */, const BlockLanes& blk, int N, float* h) {
+  std::fill(h, h + N * kLanes, 0.0f);
+  if (!src) return;
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) h[n * kLanes + c] = src[c * N + n];
+}
+
+void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, float* h, float* bl,
+                  float* cl) {
+  const int N = p.states;
+  const float* init = p.initialState
+                          ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * N
+                          : nullptr;
+  loadState(init, blk, N, h);
+  float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
+  for (int t = 0; t < p.length; ++t) {
+    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
+    deltaLanes(p, blk, k, t, dt, raw);
+    for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
+    for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
+    const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
+    const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
+    for (int n = 0; n < N; ++n) {
+      stateLanes(Bt, blk, k, n, bl);
+      stateLanes(Ct, blk, k, n, cl);
+      float* hn = h + n * kLanes;
+      const float* an = k.At.data() + n * kLanes;
+      for (int c = 0; c < kLanes; ++c) {
+        hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bl[c];
+        y[c] += cl[c] * hn[c];
+      }
+    }
+    if (p.z) {
+      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+      for (int c = 0; c < kLanes; ++c) y[c] *= silu(z[c]);
+    }
+    storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
+    const bool chunkEnd = (t + 1) % p.chunkLength == 0 || t == p.length - 1;
+    if (chunkEnd && p.chunkStates) storeState(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
+  }
+  if (p.finalState)
+    storeState(h, blk, N, static_cast<float*>(p.finalState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
+}
+
+}  // namespace
+
+void scanForwardCpu(const ScanParams& p) {
+  requireFloat(p.dtype, "scanForwardCpu");
+  validateScanParams(p);
+  if (!p.out) throw std::invalid_argument("selective scan forward: out is required");
+  const int tasks = p.batch * blocksPerBatch(p);
+#pragma omp parallel num_threads(p.numThreads)
+  {
+    BlockConstants k;
+    std::vector<float> h(static_cast<size_t>(p.states) * kLanes);
+    float bl[kLanes], cl[kLanes];
+#pragma omp for schedule(static)
+    for (int task = 0; task < tasks; ++task) {
+      BlockLanes blk = blockOf(p, task);
+      k.load(p, blk);
+      forwardBlock(p, blk, k, h.data(), bl, cl);
+    }
+  }
+}
+
+// One token. The state is (batch, channels, states) with states contiguous, so here the states are the
+// vector lanes; at N = 16 that is two AVX2 vectors per channel and no transposes.
+void scanStepCpu(const ScanStepParams& p) {
+  requireFloat(p.dtype, "scanStepCpu");
+  const int N = p.states, Dch = p.channels, perGroup = Dch / p.groups;
+  auto cf = [](const void* ptr) { return static_cast<const float*>(ptr); };
+  const float* A = cf(p.A);
+  for (int b = 0; b < p.batch; ++b) {
+    for (int d = 0; d < Dch; ++d) {
+      const int64_t i = int64_t(b) * Dch + d;
+      const float u = cf(p.u)[i];
+      float dt = cf(p.delta)[i] + (p.deltaBias ? cf(p.deltaBias)[d] : 0.0f);
+      if (p.deltaSoftplus) dt = softplus(dt);
+      const float* Bt = cf(p.B) + (int64_t(b) * p.groups + d / perGroup) * N;
+      const float* Ct = cf(p.C) + (int64_t(b) * p.groups + d / perGroup) * N;
+      float* h = static_cast<float*>(p.state) + i * N;
+      const float* a = A + int64_t(d) * N;
+      const float dtu = dt * u;
+      float y = 0.0f;
+      for (int n = 0; n < N; ++n) {
+        h[n] = fastExp(dt * a[n]) * h[n] + dtu * Bt[n];
+        y += Ct[n] * h[n];
+      }
+      y += p.D ? cf(p.D)[d] * u : 0.0f;
+      if (p.z) y *= silu(cf(p.z)[i]);
+      static_cast<float*>(p.out)[i] = y;
+    }
+  }
+}
+
+}  // namespace continua::kernels

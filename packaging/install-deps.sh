@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every build and run dependency of Continua from Debian 12's archive, and nothing from anywhere else.
+# Idempotent: packages already installed are skipped, and a machine with all of them makes no apt call at all.
+# Needs root or sudo. Usage: packaging/install-deps.sh [--headless]   (--headless: no Qt, no Xvfb)
+set -euo pipefail
+
+engine_pkgs=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev            # LibTorch 1.13 (CPU)
+  libopenblas0-openmp     # without it LibTorch's matmuls use the reference BLAS, ~25-40x slower
+  libsqlite3-dev sqlite3
+  nlohmann-json3-dev libcli11-dev libstb-dev
+)
+gui_pkgs=(
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
+  xvfb xauth              # the GUI tests and the quick start's headless detection run under Xvfb
+)
+
+pkgs=("${engine_pkgs[@]}")
+[ "${1:-}" = "--headless" ] || pkgs+=("${gui_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

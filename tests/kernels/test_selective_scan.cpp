@@ -1,0 +1,112 @@
+// Selective scan on the CPU: every output and gradient against the float64 reference, the reference
+// against LibTorch ops and against finite differences, streaming against the full scan, and bad input.
+#include "core/check/kernel_check.h"
+#include "core/ops/selective_scan_op.h"
+
+#include <QtTest>
+#include <torch/torch.h>
+
+#include <random>
+
+using namespace continua::core;
+
+namespace {
+void verifyRows(const std::vector<CheckRow>& rows) {
+  QVERIFY(!rows.empty());
+  for (const CheckRow& r : rows) {
+    const QString what = QString("%1 %2 %3 %4: error %5 > bound %6")
+                             .arg(r.caseName.c_str(), r.device.c_str(), r.dtype.c_str(), r.quantity.c_str())
+                             .arg(r.error, 0, 'e', 2).arg(r.bound, 0, 'e', 2);
+    QVERIFY2(r.passed(), qPrintable(what));
+  }
+}
+uint64_t freshSeed() { return std::random_device{}(); }
+}  // namespace
+
+class TestSelectiveScan : public QObject {
+  Q_OBJECT
+ private slots:
+  void initTestCase() { torch::set_num_threads(2); }
+
+  void float32MatchesReference_data() {
+    QTest::addColumn<int>("index");
+    const auto cases = standardScanCases();
+    for (int i = 0; i < int(cases.size()); ++i) QTest::newRow(cases[i].name.c_str()) << i;
+  }
+  void float32MatchesReference() {
+    QFETCH(int, index);
+    const uint64_t seed = freshSeed();
+    qInfo("seed %llu", static_cast<unsigned long long>(seed));
+    verifyRows(checkScanCase(standardScanCases()[index], "cpu", "float32", seed));
+  }
+
+  void referenceKernelMatchesTorchOps_data() { float32MatchesReference_data(); }
+  void referenceKernelMatchesTorchOps() {
+    QFETCH(int, index);
+    verifyRows(checkReferenceAgreement(standardScanCases()[index], freshSeed()));
+  }
+
+  void streamingEqualsFullScan_data() { float32MatchesReference_data(); }
+  void streamingEqualsFullScan() {
+    QFETCH(int, index);
+    verifyRows(checkScanStreaming(standardScanCases()[index], "cpu", freshSeed()));
+  }
+
+  // Central differences of the float64 forward against its analytic gradient, for every input.
+  void float64GradientMatchesFiniteDifferences() {
+    torch::manual_seed(freshSeed());
+    auto o = torch::TensorOptions().dtype(torch::kFloat64);
+    const int64_t Bn = 2, L = 7, D = 3, N = 2;
+    ScanInputs in{torch::randn({Bn, L, D}, o), torch::randn({Bn, L, D}, o) * 0.5 - 1.0,
+                  -torch::exp(torch::randn({D, N}, o) * 0.3), torch::randn({Bn, L, 1, N}, o),
+                  torch::randn({Bn, L, 1, N}, o), torch::randn({D}, o), torch::randn({Bn, L, D}, o),
+                  torch::randn({D}, o) * 0.1, torch::randn({Bn, D, N}, o), true};
+    std::vector<torch::Tensor*> leaves{&in.u, &in.delta, &in.A, &in.B, &in.C, &in.D, &in.z, &in.deltaBias,
+                                       &in.initialState};
+    const char* names[] = {"u", "delta", "A", "B", "C", "D", "z", "deltaBias", "initialState"};
+    for (auto* t : leaves) t->requires_grad_(true);
+    torch::Tensor weights = torch::randn({Bn, L, D}, o);
+    auto loss = [&] { return (selectiveScan(in).out * weights).sum(); };
+    loss().backward();
+    const double eps = 1e-6;
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      torch::Tensor grad = leaves[i]->grad().clone();
+      torch::Tensor flat = leaves[i]->detach().view(-1);
+      for (int64_t j = 0; j < flat.numel(); j += std::max<int64_t>(1, flat.numel() / 7)) {
+        const double orig = flat[j].item<double>();
+        torch::NoGradGuard g;
+        flat[j] = orig + eps;
+        const double up = loss().item<double>();
+        flat[j] = orig - eps;
+        const double down = loss().item<double>();
+        flat[j] = orig;
+        const double numeric = (up - down) / (2 * eps), analytic = grad.view(-1)[j].item<double>();
+        QVERIFY2(std::abs(numeric - analytic) <= 1e-6 * std::max(1.0, std::abs(numeric)),
+                 qPrintable(QString("%1[%2]: finite difference %3 vs analytic %4")
+                                .arg(names[i]).arg(j).arg(numeric, 0, 'g', 10).arg(analytic, 0, 'g', 10)));
+      }
+    }
+  }
+
+  void badShapeNamesTheField() {
+    ScanInputs in{torch::randn({2, 5, 4}), torch::randn({2, 5, 3}), -torch::ones({4, 2}), torch::randn({2, 5, 2}),
+                  torch::randn({2, 5, 2}), {}, {}, {}, {}, true};
+    try {
+      selectiveScan(in);
+      QFAIL("expected an error for a delta of the wrong shape");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(QString(e.what()).contains("delta"), e.what());
+    }
+    in.delta = torch::randn({2, 5, 4});
+    in.A = -torch::ones({4, 300});
+    try {
+      selectiveScan(in);
+      QFAIL("expected an error for 300 states");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY2(QString(e.what()).contains("states must be 1..256"), e.what());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestSelectiveScan)
+#include "test_selective_scan.moc"
