@@ -6,8 +6,23 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <xmmintrin.h>
 
 namespace continua::kernels::cpu {
+
+// Flush-to-zero and denormals-are-zero for the calling thread while in scope. Decaying states and exp tails
+// produce denormals, and each one costs a microcode assist: measured 2-2.5x slower scans without this.
+// Nothing below 1e-38 is visible against the kernels' error bounds.
+class FlushDenormals {
+ public:
+  FlushDenormals() : m_saved(_mm_getcsr()) { _mm_setcsr(m_saved | 0x8040u); }
+  ~FlushDenormals() { _mm_setcsr(m_saved); }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned m_saved;
+};
 
 inline float fastExp(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
@@ -26,8 +41,44 @@ inline float fastExp(float x) {
   return p * scale;
 }
 
+// Natural log for x > 0 (normal numbers): exponent from the bits, Cephes' polynomial on the mantissa.
+inline float fastLog(float x) {
+  int32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  float e = static_cast<float>(((bits >> 23) & 0xff) - 127);
+  bits = (bits & 0x007fffff) | 0x3f800000;  // mantissa in [1, 2)
+  float m;
+  std::memcpy(&m, &bits, sizeof m);
+  const bool big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
+  m = big ? m * 0.5f : m;
+  e = big ? e + 1.0f : e;
+  const float f = m - 1.0f, f2 = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  const float r = f + f2 * (f * p - 0.5f);
+  return r + e * 0.693147180559945f;
+}
+
+// log1p(eps) for eps >= 0 as log(u) * eps / (u - 1), u = 1 + eps: exact for the rounding of u
+// (Goldberg's trick). Written with selects only, so loops over it vectorise.
+inline float fastLog1p(float eps) {
+  const float u = 1.0f + eps, d = u - 1.0f;
+  const float viaLog = fastLog(u) * (eps / std::max(d, 1e-30f));
+  return d > 0.0f ? viaLog : eps;
+}
+
 inline float sigmoid(float x) { return 1.0f / (1.0f + fastExp(-x)); }
 inline float silu(float x) { return x * sigmoid(x); }
-inline float softplus(float x) { return x > 20.0f ? x : std::log1p(fastExp(x)); }
+inline float softplus(float x) {
+  const float soft = fastLog1p(fastExp(std::min(x, 20.0f)));
+  return x > 20.0f ? x : soft;
+}
 
 }  // namespace continua::kernels::cpu

@@ -31,6 +31,13 @@ inline const float* rowAt(const void* base, Strides2 s, int b, int t) {
   return static_cast<const float*>(base) + b * s.batch + t * s.time;
 }
 
+// A task walks time with a stride of a whole row (channels * 4 bytes), which the hardware prefetcher does
+// not follow; without this every step's loads miss (measured: 3x slower at D = 256).
+constexpr int kPrefetchSteps = 8;
+inline void prefetchRow(const void* base, Strides2 s, int b, int t, int d0) {
+  __builtin_prefetch(static_cast<const float*>(base) + b * s.batch + t * s.time + d0);
+}
+
 // Per-lane constants of a block: A transposed to (states, lanes), D, bias and group offsets into B/C.
 struct BlockConstants {
   std::vector<float> At;  // states * kLanes
@@ -71,7 +78,11 @@ inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockCo
                        float* raw) {
   loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
   for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
-  for (int c = 0; c < kLanes; ++c) dt[c] = p.deltaSoftplus ? softplus(raw[c]) : raw[c];
+  if (p.deltaSoftplus) {
+    for (int c = 0; c < kLanes; ++c) dt[c] = softplus(raw[c]);
+  } else {
+    for (int c = 0; c < kLanes; ++c) dt[c] = raw[c];
+  }
 }
 
 // B_t or C_t value of state n for every lane (a broadcast when the block has one group).

@@ -88,7 +88,7 @@ void reverseChunk(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
       loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
       const float* y = s.ys.data() + i * kLanes;
       for (int c = 0; c < kLanes; ++c) {
-        const float sg = sigmoid(z[c]);
+        const float sg = 1.0f / (1.0f + fastExp(-z[c]));
         dz[c] = dy[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
         dy[c] *= z[c] * sg;
       }
@@ -134,7 +134,7 @@ void reverseChunk(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
     storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
     for (int c = 0; c < blk.width; ++c) dD[c] += dy[c] * u[c];
     if (p.deltaSoftplus)
-      for (int c = 0; c < kLanes; ++c) ddt[c] *= sigmoid(raw[c]);
+      for (int c = 0; c < kLanes; ++c) ddt[c] = ddt[c] / (1.0f + fastExp(-raw[c]));
     for (int c = 0; c < blk.width; ++c) dBias[c] += ddt[c];
     storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
   }
@@ -221,6 +221,7 @@ void scanBackwardCpu(const ScanGradParams& p) {
   const int tasks = p.batch * part.blocks;
 #pragma omp parallel num_threads(p.numThreads)
   {
+    FlushDenormals ftz;
     BlockConstants k;
     Scratch s;
     s.size(p.chunkLength, p.states);

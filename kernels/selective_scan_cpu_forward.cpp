@@ -41,27 +41,48 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
                           ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * N
                           : nullptr;
   loadState(init, blk, N, h);
-  float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
+  alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
   for (int t = 0; t < p.length; ++t) {
+    if (t + kPrefetchSteps < p.length) {
+      const int tp = t + kPrefetchSteps;
+      prefetchRow(p.u, p.uStride, blk.b, tp, blk.d0);
+      prefetchRow(p.delta, p.deltaStride, blk.b, tp, blk.d0);
+      if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
+    }
     loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
     deltaLanes(p, blk, k, t, dt, raw);
     for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
     for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
     const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
     const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-    for (int n = 0; n < N; ++n) {
-      stateLanes(Bt, blk, k, n, bl);
-      stateLanes(Ct, blk, k, n, cl);
-      float* hn = h + n * kLanes;
-      const float* an = k.At.data() + n * kLanes;
-      for (int c = 0; c < kLanes; ++c) {
-        hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bl[c];
-        y[c] += cl[c] * hn[c];
+    const float* __restrict At = k.At.data();
+    if (blk.group >= 0) {  // B_t[n], C_t[n] are the same for every lane: scalars, no lane arrays
+      const float* __restrict Bg = Bt + k.groupOffset[0];
+      const float* __restrict Cg = Ct + k.groupOffset[0];
+      for (int n = 0; n < N; ++n) {
+        float* __restrict hn = h + n * kLanes;
+        const float* __restrict an = At + n * kLanes;
+        const float bn = Bg[n], cn = Cg[n];
+        for (int c = 0; c < kLanes; ++c) {
+          hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bn;
+          y[c] += cn * hn[c];
+        }
+      }
+    } else {
+      for (int n = 0; n < N; ++n) {
+        stateLanes(Bt, blk, k, n, bl);
+        stateLanes(Ct, blk, k, n, cl);
+        float* __restrict hn = h + n * kLanes;
+        const float* __restrict an = At + n * kLanes;
+        for (int c = 0; c < kLanes; ++c) {
+          hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bl[c];
+          y[c] += cl[c] * hn[c];
+        }
       }
     }
     if (p.z) {
       loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      for (int c = 0; c < kLanes; ++c) y[c] *= silu(z[c]);
+      for (int c = 0; c < kLanes; ++c) y[c] = y[c] * z[c] / (1.0f + fastExp(-z[c]));
     }
     storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
     const bool chunkEnd = (t + 1) % p.chunkLength == 0 || t == p.length - 1;
@@ -80,6 +101,7 @@ void scanForwardCpu(const ScanParams& p) {
   const int tasks = p.batch * blocksPerBatch(p);
 #pragma omp parallel num_threads(p.numThreads)
   {
+    FlushDenormals ftz;
     BlockConstants k;
     std::vector<float> h(static_cast<size_t>(p.states) * kLanes);
     float bl[kLanes], cl[kLanes];
@@ -96,6 +118,7 @@ void scanForwardCpu(const ScanParams& p) {
 // vector lanes; at N = 16 that is two AVX2 vectors per channel and no transposes.
 void scanStepCpu(const ScanStepParams& p) {
   requireFloat(p.dtype, "scanStepCpu");
+  FlushDenormals ftz;
   const int N = p.states, Dch = p.channels, perGroup = Dch / p.groups;
   auto cf = [](const void* ptr) { return static_cast<const float*>(ptr); };
   const float* A = cf(p.A);

@@ -60,6 +60,7 @@ void registerKernelCommands(CLI::App& app) {
   scan->add_option("--json", scanOpts.jsonPath, "Also write the results to this JSON file");
   scan->add_option("--threads", scanOpts.threads, "Intra-op threads (default: 1)");
   scan->add_option("--repeats", scanOpts.repeats, "Timed repetitions per cell (median reported)");
+  scan->add_option("--shape", scanOpts.shape, "One shape instead of the grid: B L D N")->expected(4);
   scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
   scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the (slow) LibTorch-ops reference");
   scan->callback([] { setExitCode(core::runScanBenchmark(scanOpts, std::cout)); });

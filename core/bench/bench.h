@@ -2,7 +2,9 @@
 // Benchmarks behind `continua-cli bench`. They print tables (and JSON on request); nothing here asserts a
 // time. Ratios measured side by side in one run are what the docs quote.
 #include <ostream>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace continua::core {
 
@@ -12,6 +14,7 @@ struct ScanBenchOptions {
   int repeats = 5;
   bool quick = false;
   bool skipReference = false;
+  std::vector<int64_t> shape;  // B, L, D, N: benchmark this one shape instead of the grid
 };
 
 // Returns a process exit code.

@@ -79,6 +79,11 @@ double minimalBytes(const ScanShape& s, bool backward) {
 
 std::vector<ScanShape> grid(const ScanBenchOptions& o) {
   std::vector<ScanShape> g;
+  if (o.shape.size() == 4) {
+    g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], "float32", "cpu"});
+    if (torch::cuda::is_available()) g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], "float32", "cuda"});
+    return g;
+  }
   if (o.quick) {
     g.push_back({2, 64, 64, 16, "float32", "cpu"});
   } else {

@@ -1,0 +1,182 @@
+// Validation of an experiment document: every problem at once, each naming its field, what was expected
+// and what was given. Unknown keys are errors with a did-you-mean.
+#include "core/config/experiment_schema.h"
+#include "core/util/errors.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace continua::core {
+using nlohmann::json;
+
+namespace {
+
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string didYouMean(const std::string& path) {
+  std::string best;
+  size_t bestD = 1000;
+  for (const auto& s : experimentSchema()) {
+    size_t d = editDistance(path, s.path);
+    // Also compare the last component alone, so "model.dstate" finds "model.d_state" and "d_state" finds it too.
+    const std::string leaf = s.path.substr(s.path.rfind('.') + 1);
+    d = std::min(d, editDistance(path.substr(path.rfind('.') + 1), leaf) + (path.find('.') == std::string::npos ? 0 : 2));
+    if (d < bestD) { bestD = d; best = s.path; }
+  }
+  return bestD <= std::max<size_t>(3, path.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+}
+
+bool isGroup(const std::string& prefix) {
+  for (const auto& s : experimentSchema())
+    if (s.path.rfind(prefix + ".", 0) == 0) return true;
+  return false;
+}
+
+void findUnknown(const json& node, const std::string& prefix, std::vector<ValidationIssue>& out) {
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (findField(path)) continue;
+    if (it.value().is_object() && isGroup(path)) {
+      findUnknown(it.value(), path, out);
+      continue;
+    }
+    out.push_back({path, "unknown key" + didYouMean(path)});
+  }
+}
+
+std::string typeName(FieldType t) {
+  switch (t) {
+    case FieldType::Int: return "an integer";
+    case FieldType::Double: return "a number";
+    case FieldType::Bool: return "true or false";
+    case FieldType::String: return "a string";
+    case FieldType::Choice: return "one of the listed values";
+    case FieldType::IntList: return "a list of integers";
+    case FieldType::DoubleList: return "a list of numbers";
+  }
+  return "";
+}
+
+std::string rangeText(const FieldSpec& s) {
+  std::ostringstream o;
+  o << s.min << ".." << s.max;
+  return o.str();
+}
+
+void checkValue(const FieldSpec& s, const json& v, std::vector<ValidationIssue>& out) {
+  auto bad = [&](const std::string& what) { out.push_back({s.path, what + ", got " + v.dump()}); };
+  switch (s.type) {
+    case FieldType::Int:
+      if (!v.is_number_integer()) return bad("must be an integer");
+      if (s.min < s.max && (v.get<double>() < s.min || v.get<double>() > s.max)) bad("must be " + rangeText(s));
+      return;
+    case FieldType::Double:
+      if (!v.is_number()) return bad("must be a number");
+      if (s.min < s.max && (v.get<double>() < s.min || v.get<double>() > s.max)) bad("must be " + rangeText(s));
+      return;
+    case FieldType::Bool:
+      if (!v.is_boolean()) bad("must be true or false");
+      return;
+    case FieldType::String:
+      if (!v.is_string()) bad("must be a string");
+      return;
+    case FieldType::Choice: {
+      if (!v.is_string() || std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) == s.choices.end()) {
+        std::string list;
+        for (const auto& c : s.choices) list += (list.empty() ? "" : ", ") + c;
+        bad("must be one of " + list);
+      }
+      return;
+    }
+    case FieldType::IntList:
+    case FieldType::DoubleList:
+      if (!v.is_array()) return bad("must be " + typeName(s.type));
+      for (const auto& e : v)
+        if (s.type == FieldType::IntList ? !e.is_number_integer() || e.get<int64_t>() < 1 : !e.is_number() || e.get<double>() < 0)
+          return bad("must be " + typeName(s.type) + (s.type == FieldType::IntList ? " >= 1" : " >= 0"));
+      return;
+  }
+}
+
+void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
+  auto i = [&](const char* p) { auto v = getPath(c, p); return v.is_number() ? v.get<int64_t>() : int64_t(0); };
+  auto s = [&](const char* p) { auto v = getPath(c, p); return v.is_string() ? v.get<std::string>() : std::string(); };
+  if (i("model.d_model") > 0 && i("model.heads") > 0 && i("model.d_model") % i("model.heads") != 0 &&
+      (s("model.family").find("transformer") != std::string::npos || s("model.family") == "performer" ||
+       s("model.family") == "hybrid" || s("model.family") == "mambaformer"))
+    out.push_back({"model.heads", "must divide model.d_model (" + std::to_string(i("model.d_model")) + "), got " +
+                                      std::to_string(i("model.heads"))});
+  if (s("model.family") == "mamba-moe" && i("model.top_k") > i("model.experts"))
+    out.push_back({"model.top_k", "must be <= model.experts (" + std::to_string(i("model.experts")) + "), got " +
+                                      std::to_string(i("model.top_k"))});
+  if (s("task.family") == "mcl" && s("data.kind") != "synthetic" && s("data.path").empty())
+    out.push_back({"data.path", "is required for data.kind = " + s("data.kind")});
+  const int64_t vocab = i("task.label_vocab");
+  const int64_t needed = std::max(i("episode.tasks"), i("eval_episode.tasks")) * i("episode.classes_per_task");
+  if (vocab > 0 && vocab < needed)
+    out.push_back({"task.label_vocab", "must be at least the largest episode's classes (" + std::to_string(needed) +
+                                           "), got " + std::to_string(vocab)});
+  if (s("eval.domain_shift") == "features" && s("eval.domain_shift_path").empty())
+    out.push_back({"eval.domain_shift_path", "is required when eval.domain_shift = features"});
+}
+
+}  // namespace
+
+std::vector<ValidationIssue> validateExperiment(const json& config) {
+  std::vector<ValidationIssue> out;
+  if (!config.is_object()) return {{"(document)", "must be a JSON object, got " + std::string(config.type_name())}};
+  findUnknown(config, "", out);
+  for (const auto& s : experimentSchema()) {
+    json v = getPath(config, s.path);
+    if (!v.is_null()) checkValue(s, v, out);
+  }
+  crossChecks(config, out);
+  return out;
+}
+
+std::string formatIssues(const std::vector<ValidationIssue>& issues) {
+  std::string s;
+  for (const auto& i : issues) s += "  " + i.path + ": " + i.message + "\n";
+  return s;
+}
+
+void applyOverride(json& config, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos) throw ConfigError("--set expects key=value, got '" + assignment + "'");
+  const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  const FieldSpec* spec = findField(key);
+  if (!spec) throw ConfigError("--set " + key + ": unknown key" + didYouMean(key));
+  json value;
+  try {
+    switch (spec->type) {
+      case FieldType::Int: value = std::stoll(text); break;
+      case FieldType::Double: value = std::stod(text); break;
+      case FieldType::Bool:
+        if (text != "true" && text != "false") throw std::invalid_argument("bool");
+        value = text == "true";
+        break;
+      case FieldType::String:
+      case FieldType::Choice: value = text; break;
+      case FieldType::IntList:
+      case FieldType::DoubleList: {
+        value = json::parse(text.front() == '[' ? text : "[" + text + "]");
+        break;
+      }
+    }
+  } catch (const std::exception&) {
+    throw ConfigError("--set " + key + ": expected " + typeName(spec->type) + ", got '" + text + "'");
+  }
+  setPath(config, key, value);
+}
+
+}  // namespace continua::core

@@ -1,0 +1,30 @@
+#pragma once
+// Position-wise mixers: the Transformer's MLP and the mixture-of-experts feed-forward layer that MambaCL
+// places between Mamba blocks (top-k gated experts). They keep no state between tokens.
+#include "core/models/mixer.h"
+
+namespace continua::core {
+
+struct FeedForwardOptions {
+  int64_t dModel = 128, hiddenMultiple = 4;
+  int64_t experts = 0, topK = 2;  // experts > 0: mixture of experts
+};
+
+class FeedForwardMixer : public Mixer {
+ public:
+  explicit FeedForwardMixer(const FeedForwardOptions& o);
+  torch::Tensor forward(const torch::Tensor& x, MixerCache* cache) override;
+  torch::Tensor queries(const torch::Tensor& xq, const MixerCache&) override { return forward(xq, nullptr); }
+  torch::Tensor step(const torch::Tensor& x, MixerCache& cache) override;
+  MixerCache emptyCache(int64_t, const torch::TensorOptions&) override { return {}; }
+  double flopsPerToken(int64_t context) const override;
+  std::string kind() const override { return m_o.experts > 0 ? "moe" : "mlp"; }
+
+ private:
+  torch::Tensor mlp(size_t i, const torch::Tensor& x);
+  FeedForwardOptions m_o;
+  std::vector<torch::nn::Linear> m_in, m_out;
+  torch::nn::Linear m_router{nullptr};
+};
+
+}  // namespace continua::core

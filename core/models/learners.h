@@ -1,0 +1,51 @@
+#pragma once
+// Task-facing wrappers around a SequenceModel.
+//   EpisodeLearner (MCL): x through an encoder (MLP for vectors, small CNN for 32x32 images, trained end to
+//     end), y through a label embedding (classification) or an MLP (regression), interleaved as
+//     [e(x1), e(y1), e(x2), ...]; each query e(x_q) is answered from the whole stream, independently of the
+//     other queries; a linear head reads the query outputs.
+//   PromptLearner (ICL): one shared linear read-in for every token, a linear read-out (reference/mamba_icl.md §1.1).
+#include "core/models/sequence_model.h"
+#include "core/tasks/mcl_episode.h"
+
+namespace continua::core {
+
+struct LearnerOutput {
+  torch::Tensor predictions;            // (B, Q, vocab) logits | (B, Q, ydim)
+  std::vector<torch::Tensor> maps;      // per association-capable block: (B, Q, 2n)
+  std::vector<std::string> mapLayers;
+};
+
+class EpisodeLearner : public torch::nn::Module {
+ public:
+  EpisodeLearner(const ModelConfig& model, std::vector<int64_t> inputShape, int64_t labelVocab, int64_t targetDim);
+  LearnerOutput forward(const EpisodeBatch& episodes, bool wantMaps, bool perHead = false);
+  torch::Tensor streamTokens(const EpisodeBatch& episodes);  // (B, 2n, D)
+  SequenceModel& backbone() { return *m_backbone; }
+  bool regression() const { return m_targetDim > 0; }
+
+ private:
+  torch::Tensor encodeX(const torch::Tensor& x);  // (B, n, input...) -> (B, n, D)
+  std::shared_ptr<SequenceModel> m_backbone;
+  torch::nn::Sequential m_xEncoder{nullptr};
+  torch::nn::Embedding m_yEmbed{nullptr};
+  torch::nn::Sequential m_yEncoder{nullptr};
+  torch::nn::Linear m_head{nullptr};
+  std::vector<int64_t> m_inputShape;
+  int64_t m_targetDim = 0;
+};
+
+class PromptLearner : public torch::nn::Module {
+ public:
+  PromptLearner(const ModelConfig& model, int64_t tokenDim, int64_t outputDim);
+  // tokens (B, T, tokenDim) -> (B, T, outputDim); maps (B, T, T) causal when wanted.
+  torch::Tensor forward(const torch::Tensor& tokens);
+  SequenceModel::Output run(const torch::Tensor& tokens, bool wantMaps);
+  SequenceModel& backbone() { return *m_backbone; }
+
+ private:
+  std::shared_ptr<SequenceModel> m_backbone;
+  torch::nn::Linear m_readIn{nullptr}, m_readOut{nullptr};
+};
+
+}  // namespace continua::core

@@ -1,0 +1,182 @@
+#include "core/models/mamba_mixer.h"
+
+#include "core/ops/selective_scan_op.h"
+
+#include <cmath>
+
+namespace continua::core {
+namespace F = torch::nn::functional;
+using torch::Tensor;
+using torch::indexing::Slice;
+
+Tensor CausalConv::forward(const Tensor& x) const {
+  const int64_t L = x.size(1), k = weight.size(2);
+  Tensor y = F::conv1d(x.transpose(1, 2), weight, F::Conv1dFuncOptions().bias(bias).padding(k - 1).groups(weight.size(0)));
+  return y.index({Slice(), Slice(), Slice(0, L)}).transpose(1, 2);
+}
+
+Tensor CausalConv::queries(const Tensor& xq, const Tensor& window) const {
+  const int64_t Q = xq.size(1);
+  // (B, Q, kernel, C): the window of earlier inputs followed by each query's own input.
+  Tensor full = torch::cat({window.unsqueeze(1).expand({-1, Q, -1, -1}), xq.unsqueeze(2)}, 2);
+  Tensor w = weight.squeeze(1).t();  // (kernel, C)
+  return (full * w).sum(2) + bias;
+}
+
+Tensor CausalConv::lastWindow(const Tensor& x, int64_t kernel) {
+  Tensor padded = F::pad(x, F::PadFuncOptions({0, 0, kernel - 1, 0}));
+  return padded.index({Slice(), Slice(padded.size(1) - (kernel - 1))}).contiguous();
+}
+
+MambaMixer::MambaMixer(const MambaOptions& o) : m_o(o) {
+  const int64_t D = o.dModel, E = o.inner(), N = o.dState, R = o.rank();
+  m_inProj = register_module("in_proj", torch::nn::Linear(torch::nn::LinearOptions(D, 2 * E).bias(false)));
+  auto conv = torch::nn::Conv1d(torch::nn::Conv1dOptions(E, E, o.dConv).groups(E).bias(true));
+  m_conv.weight = register_parameter("conv_weight", conv->weight.detach().clone());
+  m_conv.bias = register_parameter("conv_bias", conv->bias.detach().clone());
+  m_xProj = register_module("x_proj", torch::nn::Linear(torch::nn::LinearOptions(E, R + 2 * N).bias(false)));
+  m_dtProj = register_module("dt_proj", torch::nn::Linear(torch::nn::LinearOptions(R, E).bias(true)));
+  m_outProj = register_module("out_proj", torch::nn::Linear(torch::nn::LinearOptions(E, D).bias(false)));
+  torch::NoGradGuard noGrad;
+  const double std = 1.0 / std::sqrt(double(R));
+  m_dtProj->weight.uniform_(-std, std);
+  // softplus(bias) ~ log-uniform [dtMin, dtMax], floored; bias = softplus^-1(dt) = dt + log(-expm1(-dt)).
+  Tensor dt = torch::exp(torch::rand({E}) * (std::log(o.dtMax) - std::log(o.dtMin)) + std::log(o.dtMin)).clamp_min(o.dtFloor);
+  m_dtProj->bias.copy_(dt + torch::log(-torch::expm1(-dt)));
+  m_aLog = register_parameter("A_log", torch::log(torch::arange(1, N + 1, torch::kFloat32)).repeat({E, 1}));
+  m_d = register_parameter("D", torch::ones({E}));
+  m_outProj->weight.div_(std::sqrt(double(o.layersForInit)));
+}
+
+Tensor MambaMixer::dt(const Tensor& dtRaw) const {
+  return F::softplus(F::linear(dtRaw, m_dtProj->weight, m_dtProj->bias));
+}
+
+MambaMixer::Projected MambaMixer::project(const Tensor& x) {
+  const int64_t E = m_o.inner(), N = m_o.dState, R = m_o.rank();
+  Projected p;
+  auto xz = m_inProj->forward(x).split(E, -1);
+  p.xin = xz[0];
+  p.z = xz[1];
+  p.xc = F::silu(m_conv.forward(p.xin));
+  auto dbc = m_xProj->forward(p.xc).split_with_sizes({R, N, N}, -1);
+  p.dtRaw = dbc[0];
+  p.B = dbc[1];
+  p.C = dbc[2];
+  return p;
+}
+
+MambaMixer::Projected MambaMixer::projectQueries(const Tensor& xq, const Tensor& window) {
+  const int64_t E = m_o.inner(), N = m_o.dState, R = m_o.rank();
+  Projected p;
+  auto xz = m_inProj->forward(xq).split(E, -1);
+  p.xin = xz[0];
+  p.z = xz[1];
+  p.xc = F::silu(m_conv.queries(p.xin, window));
+  auto dbc = m_xProj->forward(p.xc).split_with_sizes({R, N, N}, -1);
+  p.dtRaw = dbc[0];
+  p.B = dbc[1];
+  p.C = dbc[2];
+  return p;
+}
+
+Tensor MambaMixer::forward(const Tensor& x, MixerCache* cache) {
+  Projected p = project(x);
+  ScanInputs in;
+  in.u = p.xc;
+  in.delta = F::linear(p.dtRaw, m_dtProj->weight);
+  in.A = A();
+  in.B = p.B;
+  in.C = p.C;
+  in.D = m_d;
+  in.z = p.z;
+  in.deltaBias = m_dtProj->bias;
+  in.deltaSoftplus = true;
+  ScanOutputs s = selectiveScan(in);
+  if (cache) {
+    cache->tensors = {s.finalState, CausalConv::lastWindow(p.xin, m_o.dConv)};
+    cache->length = x.size(1);
+  }
+  return m_outProj->forward(s.out);
+}
+
+std::pair<Tensor, Tensor> MambaMixer::advance(const Projected& p, const Tensor& h) {
+  Tensor d = dt(p.dtRaw);                                         // (B, Q, E)
+  Tensor decay = torch::exp(d.unsqueeze(-1) * A());              // (B, Q, E, N)
+  Tensor h2 = decay * h.unsqueeze(1) + (d * p.xc).unsqueeze(-1) * p.B.unsqueeze(2);
+  Tensor y = (h2 * p.C.unsqueeze(2)).sum(-1) + m_d * p.xc;
+  return {y * F::silu(p.z), h2};
+}
+
+Tensor MambaMixer::queries(const Tensor& xq, const MixerCache& cache) {
+  Projected p = projectQueries(xq, cache.tensors[1]);
+  return m_outProj->forward(advance(p, cache.tensors[0]).first);
+}
+
+Tensor MambaMixer::step(const Tensor& x, MixerCache& cache) {
+  Projected p = projectQueries(x.unsqueeze(1), cache.tensors[1]);
+  auto [y, h] = advance(p, cache.tensors[0]);
+  cache.tensors[0] = h.squeeze(1).contiguous();
+  cache.tensors[1] = torch::cat({cache.tensors[1].index({Slice(), Slice(1)}), p.xin}, 1);
+  cache.length += 1;
+  return m_outProj->forward(y.squeeze(1));
+}
+
+MixerCache MambaMixer::emptyCache(int64_t batch, const torch::TensorOptions& options) {
+  MixerCache c;
+  c.tensors = {torch::zeros({batch, m_o.inner(), m_o.dState}, options),
+               torch::zeros({batch, m_o.dConv - 1, m_o.inner()}, options)};
+  return c;
+}
+
+Tensor MambaMixer::convolved(const Tensor& x) { return project(x).xc; }
+
+Tensor MambaMixer::ssmOutput(const Tensor& x) {
+  Projected p = project(x);
+  ScanInputs in{p.xc, F::linear(p.dtRaw, m_dtProj->weight), A(), p.B, p.C, m_d, Tensor(), m_dtProj->bias, Tensor(), true};
+  return selectiveScan(in).out;
+}
+
+Tensor MambaMixer::implicitAttention(const Tensor& x) {
+  Projected p = project(x);
+  Tensor d = dt(p.dtRaw);               // (B, L, E)
+  Tensor S = d.cumsum(1);               // S_t = sum_{r<=t} dt_r
+  const int64_t L = x.size(1);
+  Tensor a = A();
+  std::vector<Tensor> rows;
+  for (int64_t t = 0; t < L; ++t) {
+    Tensor St = S.index({Slice(), Slice(t, t + 1)});                     // (B, 1, E)
+    Tensor Ss = S.index({Slice(), Slice(0, t + 1)});                     // (B, t+1, E)
+    Tensor decay = torch::exp((St - Ss).unsqueeze(-1) * a);             // (B, t+1, E, N)
+    Tensor key = decay * (d.index({Slice(), Slice(0, t + 1)}).unsqueeze(-1) * p.B.index({Slice(), Slice(0, t + 1)}).unsqueeze(2));
+    Tensor m = (key * p.C.index({Slice(), Slice(t, t + 1)}).unsqueeze(2)).sum(-1).mean(-1);  // (B, t+1)
+    rows.push_back(F::pad(m, F::PadFuncOptions({0, L - t - 1})));
+  }
+  return torch::stack(rows, 1);
+}
+
+Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
+  if (!xq.defined()) return normaliseRows(implicitAttention(x).abs());
+  // Queries after the stream: the decay from token s to the query factors into a stream part
+  // exp(A (S_end - S_s)) and a query part exp(A dt_q), both <= 1, so no (B, Q, L, E, N) tensor is needed.
+  Projected p = project(x);
+  Tensor d = dt(p.dtRaw);
+  Tensor S = d.cumsum(1);
+  Tensor a = A();
+  Tensor toEnd = S.index({Slice(), Slice(-1)}) - S;                                      // (B, L, E)
+  Tensor key = torch::exp(toEnd.unsqueeze(-1) * a) * (d.unsqueeze(-1) * p.B.unsqueeze(2));  // (B, L, E, N)
+  MixerCache cache;
+  cache.tensors = {Tensor(), CausalConv::lastWindow(p.xin, m_o.dConv)};
+  Projected q = projectQueries(xq, cache.tensors[1]);
+  Tensor query = torch::exp(dt(q.dtRaw).unsqueeze(-1) * a) * q.C.unsqueeze(2);            // (B, Q, E, N)
+  Tensor m = torch::einsum("bqen,bsen->bqs", {query, key}) / double(m_o.inner());
+  return normaliseRows(m.abs());
+}
+
+double MambaMixer::flopsPerToken(int64_t) const {
+  const double D = m_o.dModel, E = m_o.inner(), N = m_o.dState, R = m_o.rank();
+  const double matmul = 2 * (D * 2 * E + E * (R + 2 * N) + R * E + E * D);
+  return matmul + 9 * E * N + 2 * m_o.dConv * E + 10 * E;
+}
+
+}  // namespace continua::core

@@ -1,0 +1,67 @@
+#pragma once
+// Mamba-1 mixer, as the reference `mamba_simple.Mamba` (reference/mamba_icl.md §4): in_proj to (x, z), causal
+// depthwise conv + SiLU, x_proj to (dt, B, C), dt_proj with the log-uniform dt init, A = -exp(A_log) with
+// A_log = ln(1..N), D skip, SiLU(z) gate, out_proj rescaled by 1/sqrt(layers). The scan runs on the
+// selective-scan kernels (core/ops/selective_scan_op.h).
+#include "core/models/mixer.h"
+
+namespace continua::core {
+
+struct MambaOptions {
+  int64_t dModel = 128, dState = 16, dConv = 4, expand = 2;
+  int64_t dtRank = 0;  // 0: ceil(dModel / 16)
+  int64_t layersForInit = 1;  // out_proj is scaled by 1/sqrt(this)
+  double dtMin = 1e-3, dtMax = 1e-1, dtFloor = 1e-4;
+  int64_t inner() const { return expand * dModel; }
+  int64_t rank() const { return dtRank > 0 ? dtRank : (dModel + 15) / 16; }
+};
+
+// The causal depthwise convolution shared by Mamba and S4-Mamba.
+struct CausalConv {
+  torch::Tensor weight;  // (channels, 1, kernel)
+  torch::Tensor bias;    // (channels)
+  torch::Tensor forward(const torch::Tensor& x) const;  // (B, L, C) -> (B, L, C)
+  // Each query (B, Q, C) as the next input after the window (B, kernel-1, C) of earlier inputs.
+  torch::Tensor queries(const torch::Tensor& xq, const torch::Tensor& window) const;
+  static torch::Tensor lastWindow(const torch::Tensor& x, int64_t kernel);  // (B, kernel-1, C), zero-padded
+};
+
+class MambaMixer : public Mixer {
+ public:
+  explicit MambaMixer(const MambaOptions& o);
+
+  torch::Tensor forward(const torch::Tensor& x, MixerCache* cache) override;
+  torch::Tensor queries(const torch::Tensor& xq, const MixerCache& cache) override;
+  torch::Tensor step(const torch::Tensor& x, MixerCache& cache) override;
+  MixerCache emptyCache(int64_t batch, const torch::TensorOptions& options) override;
+  bool hasAssociation() const override { return true; }
+  torch::Tensor association(const torch::Tensor& x, const torch::Tensor& xq, bool perHead) override;
+  double flopsPerToken(int64_t context) const override;
+  std::string kind() const override { return "mamba"; }
+
+  // The implicit attention M[t, s] = sum_n C_t[n] exp(A sum_{r=s+1..t} dt_r) dt_s B_s[n], averaged over
+  // channels, signed and unnormalised: (B, L, L), lower triangular. y_ssm = M @ x_conv + D * x_conv for a
+  // single channel.
+  torch::Tensor implicitAttention(const torch::Tensor& x);
+  // Pieces exposed for tests: the conv + SiLU output and the pre-gate scan output y_ssm.
+  torch::Tensor convolved(const torch::Tensor& x);
+  torch::Tensor ssmOutput(const torch::Tensor& x);
+
+ private:
+  struct Projected {  // per-token quantities after in_proj, conv and x_proj
+    torch::Tensor xin, z, xc, dtRaw, B, C;
+  };
+  Projected project(const torch::Tensor& x);
+  Projected projectQueries(const torch::Tensor& xq, const torch::Tensor& window);
+  torch::Tensor A() const { return -torch::exp(m_aLog); }
+  torch::Tensor dt(const torch::Tensor& dtRaw) const;  // softplus(dt_proj(dtRaw) + bias)
+  // One recurrent step from state h (B, E, N) for every query: returns (y (B,Q,E) gated, h' (B,Q,E,N)).
+  std::pair<torch::Tensor, torch::Tensor> advance(const Projected& p, const torch::Tensor& h);
+
+  MambaOptions m_o;
+  torch::nn::Linear m_inProj{nullptr}, m_xProj{nullptr}, m_dtProj{nullptr}, m_outProj{nullptr};
+  CausalConv m_conv;
+  torch::Tensor m_aLog, m_d;
+};
+
+}  // namespace continua::core

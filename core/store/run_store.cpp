@@ -1,0 +1,381 @@
+#include "core/store/run_store.h"
+
+#include "core/util/errors.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+
+namespace continua::core {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sql::Statement;
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Version 1: the whole schema. Later versions append migrations to kMigrations.
+const char* kSchemaV1 = R"SQL(
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','cancelled','interrupted','diverged')),
+  created REAL NOT NULL, started REAL, finished REAL,
+  model TEXT NOT NULL DEFAULT '', task TEXT NOT NULL DEFAULT '',
+  config TEXT NOT NULL, environment TEXT NOT NULL DEFAULT '{}',
+  notes TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+  step INTEGER NOT NULL DEFAULT 0, total_steps INTEGER NOT NULL DEFAULT 0,
+  pid INTEGER, host TEXT
+);
+CREATE TABLE IF NOT EXISTS params (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL, PRIMARY KEY (run_id, tag)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, step INTEGER NOT NULL, wall_time REAL NOT NULL, value REAL
+);
+CREATE INDEX IF NOT EXISTS metrics_run_key_step ON metrics(run_id, key, step);
+CREATE TABLE IF NOT EXISTS latest_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  key TEXT NOT NULL, step INTEGER NOT NULL, wall_time REAL NOT NULL, value REAL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS curves (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  curve TEXT NOT NULL, step INTEGER NOT NULL, x REAL NOT NULL, value REAL
+);
+CREATE INDEX IF NOT EXISTS curves_run ON curves(run_id, curve, step);
+CREATE TABLE IF NOT EXISTS maps (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL, layer INTEGER NOT NULL, layer_name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('model','truth')),
+  rows INTEGER NOT NULL, cols INTEGER NOT NULL, kl REAL, data BLOB NOT NULL, meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS maps_run_step ON maps(run_id, step);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, created REAL NOT NULL,
+  PRIMARY KEY (run_id, step)
+);
+)SQL";
+
+bool processAlive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+}  // namespace
+
+double RunSummary::latestValue(const std::string& key, double fallback) const {
+  for (const auto& [k, v] : latest)
+    if (k == key) return v;
+  return fallback;
+}
+
+RunStore::RunStore(const std::string& path, bool readOnly) : m_readOnly(readOnly) {
+  if (!readOnly) {
+    const fs::path dir = fs::path(path).parent_path();
+    if (!dir.empty()) fs::create_directories(dir);
+  } else if (!fs::exists(path)) {
+    throw StoreError("run database " + path + " does not exist");
+  }
+  m_db = std::make_unique<sql::Database>(path, readOnly);
+  if (!readOnly) {
+    m_db->exec("PRAGMA journal_mode = WAL");
+    m_db->exec("PRAGMA synchronous = NORMAL");  // WAL + NORMAL: durable at checkpoints, never corrupt
+    migrate();
+  }
+}
+
+void RunStore::migrate() {
+  sql::Transaction tx(*m_db);
+  m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  Statement get(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
+  const int version = get.step() ? std::stoi(get.text(0)) : 0;
+  if (version > kSchemaVersion)
+    throw StoreError("run database " + path() + " has schema version " + std::to_string(version) +
+                     ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
+  if (version < 1) m_db->exec(kSchemaV1);
+  // Future: if (version < 2) m_db->exec(kMigrationTo2); ...
+  Statement set(*m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)");
+  set.bind(1, std::to_string(kSchemaVersion)).run();
+  tx.commit();
+}
+
+int64_t RunStore::createRun(const std::string& name, const json& config, const std::string& model, const std::string& task,
+                            const json& environment, int64_t totalSteps) {
+  sql::Transaction tx(*m_db);
+  Statement ins(*m_db,
+                "INSERT INTO runs(name, status, created, started, model, task, config, environment, total_steps, pid, host) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const double t = now();
+  ins.bind(1, name).bind(2, t).bind(3, t).bind(4, model).bind(5, task).bind(6, config.dump()).bind(7, environment.dump())
+      .bind(8, totalSteps).bind(9, int64_t(getpid())).bind(10, hostName()).run();
+  const int64_t id = m_db->lastInsertId();
+  Statement p(*m_db, "INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)");
+  for (const auto& [k, v] : [&] {
+         std::vector<std::pair<std::string, std::string>> flat;
+         std::function<void(const json&, const std::string&)> walk = [&](const json& n, const std::string& pre) {
+           if (n.is_object()) for (auto it = n.begin(); it != n.end(); ++it) walk(it.value(), pre.empty() ? it.key() : pre + "." + it.key());
+           else flat.emplace_back(pre, n.is_string() ? n.get<std::string>() : n.dump());
+         };
+         walk(config, "");
+         return flat;
+       }()) {
+    p.reset();
+    p.bind(1, id).bind(2, k).bind(3, v).run();
+  }
+  tx.commit();
+  return id;
+}
+
+void RunStore::setStatus(int64_t run, const std::string& status, const std::string& error) {
+  const bool ending = status != "running" && status != "queued";
+  Statement s(*m_db, ending ? "UPDATE runs SET status = ?, error = ?, finished = ?, pid = NULL WHERE id = ?"
+                            : "UPDATE runs SET status = ?, error = ?, started = ?, pid = " + std::to_string(getpid()) +
+                                  ", host = '" + hostName() + "', finished = NULL WHERE id = ?");
+  s.bind(1, status).bind(2, error).bind(3, now()).bind(4, run).run();
+}
+
+void RunStore::setProgress(int64_t run, int64_t step) {
+  Statement s(*m_db, "UPDATE runs SET step = ? WHERE id = ?");
+  s.bind(1, step).bind(2, run).run();
+}
+
+void RunStore::logMetrics(int64_t run, const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  sql::Transaction tx(*m_db);
+  Statement ins(*m_db, "INSERT INTO metrics(run_id, key, step, wall_time, value) VALUES (?, ?, ?, ?, ?)");
+  Statement latest(*m_db,
+                   "INSERT INTO latest_metrics(run_id, key, step, wall_time, value) VALUES (?, ?, ?, ?, ?) "
+                   "ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, wall_time = excluded.wall_time, "
+                   "value = excluded.value WHERE excluded.step >= latest_metrics.step");
+  for (const MetricPoint& m : points) {
+    for (Statement* s : {&ins, &latest}) {
+      s->reset();
+      s->bind(1, run).bind(2, m.key).bind(3, m.step).bind(4, m.wallTime);
+      if (std::isfinite(m.value)) s->bind(5, m.value); else s->bindNull(5);
+      s->run();
+    }
+  }
+  int64_t maxStep = 0;
+  for (const auto& m : points) maxStep = std::max(maxStep, m.step);
+  Statement prog(*m_db, "UPDATE runs SET step = max(step, ?) WHERE id = ?");
+  prog.bind(1, maxStep).bind(2, run).run();
+  tx.commit();
+}
+
+void RunStore::addCurve(int64_t run, const std::vector<CurvePoint>& points) {
+  sql::Transaction tx(*m_db);
+  Statement ins(*m_db, "INSERT INTO curves(run_id, curve, step, x, value) VALUES (?, ?, ?, ?, ?)");
+  for (const auto& c : points) {
+    ins.reset();
+    ins.bind(1, run).bind(2, c.curve).bind(3, c.step).bind(4, c.x).bind(5, c.value).run();
+  }
+  tx.commit();
+}
+
+void RunStore::addMaps(int64_t run, const std::vector<StoredMap>& maps) {
+  sql::Transaction tx(*m_db);
+  Statement ins(*m_db, "INSERT INTO maps(run_id, step, layer, layer_name, kind, rows, cols, kl, data, meta) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& m : maps) {
+    ins.reset();
+    ins.bind(1, run).bind(2, m.step).bind(3, int64_t(m.layer)).bind(4, m.layerName).bind(5, m.kind).bind(6, int64_t(m.rows))
+        .bind(7, int64_t(m.cols)).bind(8, m.kl).bindBlob(9, m.values.data(), m.values.size() * sizeof(float))
+        .bind(10, m.meta.dump()).run();
+  }
+  tx.commit();
+}
+
+void RunStore::addCheckpoint(int64_t run, const Checkpoint& c) {
+  Statement s(*m_db, "INSERT OR REPLACE INTO checkpoints(run_id, step, path, sha256, created) VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, run).bind(2, c.step).bind(3, c.path).bind(4, c.sha256).bind(5, now()).run();
+}
+
+void RunStore::truncateAfter(int64_t run, int64_t step) {
+  sql::Transaction tx(*m_db);
+  for (const char* q : {"DELETE FROM metrics WHERE run_id = ? AND step > ?", "DELETE FROM curves WHERE run_id = ? AND step > ?",
+                        "DELETE FROM maps WHERE run_id = ? AND step > ?", "DELETE FROM checkpoints WHERE run_id = ? AND step > ?"}) {
+    Statement s(*m_db, q);
+    s.bind(1, run).bind(2, step).run();
+  }
+  // Rebuild the latest values from what is left.
+  Statement del(*m_db, "DELETE FROM latest_metrics WHERE run_id = ?");
+  del.bind(1, run).run();
+  Statement rebuild(*m_db,
+                    "INSERT INTO latest_metrics(run_id, key, step, wall_time, value) "
+                    "SELECT run_id, key, step, wall_time, value FROM metrics m WHERE run_id = ? AND step = "
+                    "(SELECT max(step) FROM metrics WHERE run_id = m.run_id AND key = m.key) GROUP BY key");
+  rebuild.bind(1, run).run();
+  Statement prog(*m_db, "UPDATE runs SET step = ? WHERE id = ?");
+  prog.bind(1, step).bind(2, run).run();
+  tx.commit();
+}
+
+std::vector<RunSummary> RunStore::listRuns(const RunFilter& f) const {
+  std::string q = "SELECT id, name, status, model, task, error, notes, created, started, finished, step, total_steps "
+                  "FROM runs WHERE 1";
+  if (!f.status.empty()) q += " AND status = ?1";
+  if (!f.tag.empty()) q += " AND id IN (SELECT run_id FROM tags WHERE tag = ?2)";
+  if (!f.text.empty()) q += " AND (name LIKE ?3 OR model LIKE ?3 OR task LIKE ?3 OR notes LIKE ?3)";
+  q += " ORDER BY id";
+  Statement s(*m_db, q);
+  if (!f.status.empty()) s.bind(1, f.status);
+  if (!f.tag.empty()) s.bind(2, f.tag);
+  if (!f.text.empty()) s.bind(3, "%" + f.text + "%");
+  std::vector<RunSummary> out;
+  while (s.step()) {
+    RunSummary r;
+    r.id = s.integer(0); r.name = s.text(1); r.status = s.text(2); r.model = s.text(3); r.task = s.text(4);
+    r.error = s.text(5); r.notes = s.text(6); r.created = s.real(7); r.started = s.real(8); r.finished = s.real(9);
+    r.step = s.integer(10); r.totalSteps = s.integer(11);
+    out.push_back(r);
+  }
+  Statement tags(*m_db, "SELECT tag FROM tags WHERE run_id = ? ORDER BY tag");
+  Statement latest(*m_db, "SELECT key, value FROM latest_metrics WHERE run_id = ? ORDER BY key");
+  for (auto& r : out) {
+    tags.reset();
+    tags.bind(1, r.id);
+    while (tags.step()) r.tags.push_back(tags.text(0));
+    latest.reset();
+    latest.bind(1, r.id);
+    while (latest.step()) r.latest.emplace_back(latest.text(0), latest.isNull(1) ? std::nan("") : latest.real(1));
+  }
+  return out;
+}
+
+std::optional<RunRecord> RunStore::getRun(int64_t run) const {
+  RunRecord rec;
+  bool found = false;
+  for (const auto& r : listRuns())
+    if (r.id == run) { static_cast<RunSummary&>(rec) = r; found = true; }
+  if (!found) return std::nullopt;
+  Statement s(*m_db, "SELECT config, environment FROM runs WHERE id = ?");
+  s.bind(1, run);
+  if (s.step()) {
+    rec.config = json::parse(s.text(0), nullptr, false);
+    rec.environment = json::parse(s.text(1), nullptr, false);
+  }
+  return rec;
+}
+
+std::vector<std::string> RunStore::metricKeys(int64_t run) const {
+  Statement s(*m_db, "SELECT key FROM latest_metrics WHERE run_id = ? ORDER BY key");
+  s.bind(1, run);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+std::vector<MetricPoint> RunStore::metrics(int64_t run, const std::string& key, int64_t sinceStep) const {
+  Statement s(*m_db, "SELECT step, wall_time, value FROM metrics WHERE run_id = ? AND key = ? AND step > ? ORDER BY step, rowid");
+  s.bind(1, run).bind(2, key).bind(3, sinceStep);
+  std::vector<MetricPoint> out;
+  while (s.step()) out.push_back({key, s.integer(0), s.real(1), s.isNull(2) ? std::nan("") : s.real(2)});
+  return out;
+}
+
+std::vector<CurvePoint> RunStore::curves(int64_t run) const {
+  Statement s(*m_db, "SELECT curve, step, x, value FROM curves WHERE run_id = ? ORDER BY curve, step, x");
+  s.bind(1, run);
+  std::vector<CurvePoint> out;
+  while (s.step()) out.push_back({s.text(0), s.integer(1), s.real(2), s.isNull(3) ? std::nan("") : s.real(3)});
+  return out;
+}
+
+std::vector<int64_t> RunStore::mapSteps(int64_t run) const {
+  Statement s(*m_db, "SELECT DISTINCT step FROM maps WHERE run_id = ? ORDER BY step");
+  s.bind(1, run);
+  std::vector<int64_t> out;
+  while (s.step()) out.push_back(s.integer(0));
+  return out;
+}
+
+std::vector<StoredMap> RunStore::maps(int64_t run, int64_t step) const {
+  Statement s(*m_db, "SELECT layer, layer_name, kind, rows, cols, kl, data, meta FROM maps WHERE run_id = ? AND step = ? "
+                     "ORDER BY layer, kind");
+  s.bind(1, run).bind(2, step);
+  std::vector<StoredMap> out;
+  while (s.step()) {
+    StoredMap m;
+    m.step = step; m.layer = int(s.integer(0)); m.layerName = s.text(1); m.kind = s.text(2);
+    m.rows = int(s.integer(3)); m.cols = int(s.integer(4)); m.kl = s.real(5); m.values = s.floats(6);
+    m.meta = json::parse(s.text(7), nullptr, false);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<Checkpoint> RunStore::checkpoints(int64_t run) const {
+  Statement s(*m_db, "SELECT step, path, sha256 FROM checkpoints WHERE run_id = ? ORDER BY step");
+  s.bind(1, run);
+  std::vector<Checkpoint> out;
+  while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2)});
+  return out;
+}
+
+void RunStore::rename(int64_t run, const std::string& name) {
+  Statement s(*m_db, "UPDATE runs SET name = ? WHERE id = ?");
+  s.bind(1, name).bind(2, run).run();
+}
+
+void RunStore::setNotes(int64_t run, const std::string& notes) {
+  Statement s(*m_db, "UPDATE runs SET notes = ? WHERE id = ?");
+  s.bind(1, notes).bind(2, run).run();
+}
+
+void RunStore::addTag(int64_t run, const std::string& tag) {
+  Statement s(*m_db, "INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?, ?)");
+  s.bind(1, run).bind(2, tag).run();
+}
+
+void RunStore::removeTag(int64_t run, const std::string& tag) {
+  Statement s(*m_db, "DELETE FROM tags WHERE run_id = ? AND tag = ?");
+  s.bind(1, run).bind(2, tag).run();
+}
+
+void RunStore::deleteRun(int64_t run) {
+  Statement s(*m_db, "DELETE FROM runs WHERE id = ?");
+  s.bind(1, run).run();
+  std::error_code ec;
+  fs::remove_all(checkpointDirectory(run), ec);
+}
+
+int RunStore::markInterruptedRuns() {
+  if (m_readOnly) return 0;
+  Statement s(*m_db, "SELECT id, pid, host FROM runs WHERE status = 'running'");
+  std::vector<int64_t> dead;
+  const std::string host = hostName();
+  while (s.step())
+    if (s.text(2) == host && !processAlive(s.isNull(1) ? 0 : s.integer(1))) dead.push_back(s.integer(0));
+  for (int64_t id : dead) setStatus(id, "interrupted", "the process running it ended without finishing it");
+  return int(dead.size());
+}
+
+std::string RunStore::checkpointDirectory(int64_t run) const {
+  return path() + ".checkpoints/run-" + std::to_string(run);
+}
+
+std::string RunStore::integrityCheck() const {
+  Statement s(*m_db, "PRAGMA integrity_check");
+  std::string out;
+  while (s.step()) out += (out.empty() ? "" : "; ") + s.text(0);
+  return out;
+}
+
+}  // namespace continua::core

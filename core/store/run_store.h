@@ -1,0 +1,111 @@
+#pragma once
+// The run database (schema: docs/STORE.md). One SQLite file per workspace, WAL mode, busy timeout,
+// foreign keys, a schema version with forward migrations. Runs are first-class records; every metric point
+// is kept; a latest-value table serves run lists; evaluation curves, association maps and checkpoints are
+// stored so every plot can be redrawn from the database alone.
+//
+// Concurrency: one writer per run (the engine), any number of readers (workbench, a second CLI). WAL lets
+// readers see committed data without blocking the writer.
+#include "core/store/sqlite.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace continua::core {
+
+constexpr int kSchemaVersion = 1;
+
+struct MetricPoint {
+  std::string key;
+  int64_t step = 0;
+  double wallTime = 0;  // seconds since the epoch
+  double value = 0;
+};
+
+struct RunSummary {
+  int64_t id = 0;
+  std::string name, status, model, task, error, notes;
+  double created = 0, started = 0, finished = 0;
+  int64_t step = 0, totalSteps = 0;
+  std::vector<std::string> tags;
+  std::vector<std::pair<std::string, double>> latest;  // latest value per metric key
+  double latestValue(const std::string& key, double fallback = std::nan("")) const;
+};
+
+struct RunRecord : RunSummary {
+  nlohmann::json config, environment;
+};
+
+struct CurvePoint {
+  std::string curve;  // e.g. "length_tasks/accuracy"
+  int64_t step = 0;   // training step the sweep was run at
+  double x = 0, value = 0;
+};
+
+struct StoredMap {
+  int64_t step = 0;
+  int layer = 0;
+  std::string layerName, kind;  // kind: "model" or "truth"
+  int rows = 0, cols = 0;
+  double kl = 0;
+  std::vector<float> values;  // rows * cols, row-major
+  nlohmann::json meta;        // e.g. task boundaries
+};
+
+struct Checkpoint {
+  int64_t step = 0;
+  std::string path, sha256;
+};
+
+struct RunFilter {
+  std::string status, tag, text;
+};
+
+class RunStore {
+ public:
+  // Creates the file (and its directory) when writable and missing; migrates older schemas.
+  explicit RunStore(const std::string& path, bool readOnly = false);
+  const std::string& path() const { return m_db->path(); }
+
+  int64_t createRun(const std::string& name, const nlohmann::json& config, const std::string& model,
+                    const std::string& task, const nlohmann::json& environment, int64_t totalSteps);
+  void setStatus(int64_t run, const std::string& status, const std::string& error = {});
+  void setProgress(int64_t run, int64_t step);
+  void logMetrics(int64_t run, const std::vector<MetricPoint>& points);  // one transaction
+  void addCurve(int64_t run, const std::vector<CurvePoint>& points);
+  void addMaps(int64_t run, const std::vector<StoredMap>& maps);
+  void addCheckpoint(int64_t run, const Checkpoint& c);
+  // Drops metric points after `step` (a resumed run re-logs them from its checkpoint).
+  void truncateAfter(int64_t run, int64_t step);
+
+  std::vector<RunSummary> listRuns(const RunFilter& filter = {}) const;
+  std::optional<RunRecord> getRun(int64_t run) const;
+  std::vector<std::string> metricKeys(int64_t run) const;
+  std::vector<MetricPoint> metrics(int64_t run, const std::string& key, int64_t sinceStep = -1) const;
+  std::vector<CurvePoint> curves(int64_t run) const;
+  std::vector<int64_t> mapSteps(int64_t run) const;
+  std::vector<StoredMap> maps(int64_t run, int64_t step) const;
+  std::vector<Checkpoint> checkpoints(int64_t run) const;
+
+  void rename(int64_t run, const std::string& name);
+  void setNotes(int64_t run, const std::string& notes);
+  void addTag(int64_t run, const std::string& tag);
+  void removeTag(int64_t run, const std::string& tag);
+  void deleteRun(int64_t run);  // also removes its checkpoint files
+
+  // Runs left "running" by a process that no longer exists become "interrupted". Returns how many.
+  int markInterruptedRuns();
+  std::string checkpointDirectory(int64_t run) const;
+  std::string integrityCheck() const;  // "ok" or SQLite's report
+
+ private:
+  void migrate();
+  std::unique_ptr<sql::Database> m_db;
+  bool m_readOnly;
+};
+
+}  // namespace continua::core

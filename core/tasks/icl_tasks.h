@@ -1,0 +1,53 @@
+#pragma once
+// In-context learning tasks of "Can Mamba Learn How to Learn?" (reference/mamba_icl.md §1-2, §6): prompt
+// sampling with the reference curriculum, scored positions and losses, the plotted (normalised) metric, and
+// the classical baselines on the same prompts.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace continua::core {
+
+struct IclPrompts {
+  torch::Tensor xs;       // (B, N, d)
+  torch::Tensor ys;       // (B, N) scalar targets | (B, d) for MQAR
+  torch::Tensor tokens;   // model input: (B, 2N, d) interleaved [x1, y~1, ...] | (B, 2n+1, d) for MQAR
+  torch::Tensor scored;   // (B, N) bool: positions in loss and metric (outliers excluded)
+  torch::Tensor truth;    // MQAR only: (B, T) ground-truth association of the query (matching key and value)
+};
+
+struct IclTaskSpec {
+  std::string name;
+  int64_t dims = 20, points = 41, sparsity = 3;
+};
+
+class IclTask {
+ public:
+  explicit IclTask(IclTaskSpec spec) : m_spec(std::move(spec)) {}
+  const IclTaskSpec& spec() const { return m_spec; }
+  bool isRetrieval() const { return m_spec.name == "mqar"; }
+  bool isClassification() const { return m_spec.name == "sparse_parity"; }
+  int64_t outputDim() const { return isRetrieval() ? m_spec.dims : 1; }
+  // Divides the squared error so that predicting 0 scores ~1 (d, k or 1; reference §1.2).
+  double normaliser() const;
+
+  // Curriculum at a training step (dims, points), as the reference's schedule for this task.
+  std::pair<int64_t, int64_t> curriculum(int64_t step, bool enabled) const;
+  IclPrompts sample(int64_t batch, int64_t points, int64_t dimsTruncated, torch::Generator& gen) const;
+
+  // Predictions read from the model output (B, T, outDim): (B, N) or (B, d) for MQAR.
+  torch::Tensor readPredictions(const torch::Tensor& out) const;
+  torch::Tensor loss(const torch::Tensor& pred, const IclPrompts& p) const;
+  // Per-position plotted metric (B, N) (normalised squared error, or accuracy for parity); (B, 1) for MQAR.
+  torch::Tensor metric(const torch::Tensor& pred, const IclPrompts& p) const;
+  // Classical baselines on the same prompts: name -> per-position predictions (B, N) (MQAR: (B, d)).
+  std::vector<std::pair<std::string, torch::Tensor>> baselines(const IclPrompts& p) const;
+
+  static const std::vector<std::string>& names();
+
+ private:
+  IclTaskSpec m_spec;
+};
+
+}  // namespace continua::core

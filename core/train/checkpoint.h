@@ -1,0 +1,23 @@
+#pragma once
+// Checkpoint files: model parameters and buffers, optimizer state, the episode generator's and LibTorch's
+// default generator's states, and the step. Written to a temporary file and renamed, so a kill during the
+// write leaves the previous checkpoint intact.
+#include <torch/torch.h>
+
+#include <string>
+
+namespace continua::core {
+
+struct CheckpointState {
+  int64_t step = 0;
+  torch::Tensor episodeRng, defaultRng;
+};
+
+// Returns the SHA-256 of the written file.
+std::string saveCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                           const CheckpointState& state);
+CheckpointState loadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
+
+std::string sha256File(const std::string& path);
+
+}  // namespace continua::core

@@ -1,0 +1,124 @@
+// In-context learning: prompts from an IclTask through a PromptLearner; training loss at the scored
+// positions with the reference curriculum; evaluation as error against the number of in-context examples,
+// next to the classical baselines on the same prompts.
+#include "core/models/learners.h"
+#include "core/tasks/icl_tasks.h"
+#include "core/train/task_runner.h"
+
+#include <cmath>
+
+namespace continua::core {
+using nlohmann::json;
+using torch::Tensor;
+
+ModelConfig modelConfigFromJson(const json& c);
+
+namespace {
+
+class IclRunner : public TaskRunner {
+ public:
+  IclRunner(const json& c, torch::Device device)
+      : m_config(c), m_device(device),
+        m_task(IclTaskSpec{c["task"]["icl_task"], c["icl"]["n_dims"], c["icl"]["n_points"], c["icl"]["sparsity"]}) {
+    m_learner = std::make_shared<PromptLearner>(modelConfigFromJson(c), m_task.spec().dims, m_task.outputDim());
+    m_learner->to(device);
+  }
+
+  torch::nn::Module& module() override { return *m_learner; }
+  std::string modelName() const override { return m_config["model"]["family"]; }
+  std::string taskName() const override { return "icl/" + m_task.spec().name; }
+  std::string summary() override { return m_learner->backbone().summary() + "; task " + taskName(); }
+
+  IclPrompts onDevice(IclPrompts p) {
+    for (Tensor* t : {&p.xs, &p.ys, &p.tokens, &p.scored})
+      if (t->defined()) *t = t->to(m_device);
+    return p;
+  }
+
+  TrainLoss trainLoss(int64_t step, torch::Generator& gen, double) override {
+    auto [dims, points] = m_task.curriculum(step, m_config["icl"]["curriculum"]);
+    IclPrompts p = onDevice(m_task.sample(m_config["optim"]["batch_size"], points, dims, gen));
+    Tensor pred = m_task.readPredictions(m_learner->forward(p.tokens));
+    TrainLoss r;
+    r.total = m_task.loss(pred, p);
+    r.metrics.push_back({"train/loss", r.total.item<double>()});
+    r.metrics.push_back({"train/curriculum_points", double(points)});
+    r.metrics.push_back({"train/curriculum_dims", double(dims)});
+    return r;
+  }
+
+  IclPrompts evalPrompts() {
+    auto gen = at::detail::createCPUGenerator(m_config["seed"].get<uint64_t>() * 1000003ull + 29);
+    return m_task.sample(std::min<int64_t>(256, m_config["eval"]["episodes"].get<int64_t>() * 4), m_task.spec().points,
+                         m_task.spec().dims, gen);
+  }
+
+  void evaluate(int64_t step, std::vector<MetricPoint>& metrics, std::vector<CurvePoint>& curves) override {
+    torch::NoGradGuard g;
+    m_learner->eval();
+    IclPrompts p = evalPrompts();
+    Tensor pred = m_task.readPredictions(m_learner->forward(p.tokens.to(m_device))).cpu();
+    m_learner->train();
+    Tensor perPos = torch::nanmean(m_task.metric(pred, p), 0);  // (N)
+    const std::string what = m_task.isClassification() ? "accuracy" : "error";
+    metrics.push_back({"test/" + what, step, 0, torch::nanmean(perPos).item<double>()});
+    metrics.push_back({"test/loss", step, 0, m_task.loss(pred, p).item<double>()});
+    for (int64_t i = 0; i < perPos.size(0); ++i) curves.push_back({"examples/" + what, step, double(i), perPos[i].item<double>()});
+  }
+
+  std::vector<StoredMap> probeMaps(int64_t step) override {
+    torch::NoGradGuard g;
+    m_learner->eval();
+    auto gen = at::detail::createCPUGenerator(m_config["seed"].get<uint64_t>() * 7919ull + 5);
+    IclPrompts p = m_task.sample(1, m_task.spec().points, m_task.spec().dims, gen);
+    std::vector<StoredMap> maps;
+    if (p.tokens.size(1) > 256) { m_learner->train(); return maps; }  // L x L maps of long prompts are not kept
+    auto out = m_learner->run(p.tokens.to(m_device), true);
+    m_learner->train();
+    for (size_t i = 0; i < out.maps.size(); ++i) {
+      Tensor q = out.maps[i][0].to(torch::kFloat32).cpu().contiguous();
+      StoredMap m;
+      m.step = step; m.layer = int(i); m.layerName = out.mapLayers[i]; m.kind = "model";
+      m.rows = int(q.size(0)); m.cols = int(q.size(1));
+      m.values.assign(q.data_ptr<float>(), q.data_ptr<float>() + q.numel());
+      m.meta = {{"interleaved", !m_task.isRetrieval()}};
+      if (p.truth.defined()) {  // MQAR: the query (last row) should look at its matching key and value
+        Tensor truth = torch::zeros_like(q);
+        truth.index_put_({-1}, p.truth[0]);
+        m.kl = selectivityKl(truth.index({torch::indexing::Slice(-1)}), q.index({torch::indexing::Slice(-1)})).item<double>();
+        StoredMap t = m;
+        t.kind = "truth";
+        t.values.assign(truth.data_ptr<float>(), truth.data_ptr<float>() + truth.numel());
+        maps.push_back(m);
+        maps.push_back(t);
+      } else {
+        maps.push_back(m);
+      }
+    }
+    return maps;
+  }
+
+  std::vector<CurvePoint> finalSweeps(int64_t step) override {
+    std::vector<CurvePoint> c;
+    IclPrompts p = evalPrompts();
+    for (const auto& [name, pred] : m_task.baselines(p)) {
+      Tensor perPos = torch::nanmean(m_task.metric(pred, p), 0);
+      for (int64_t i = 0; i < perPos.size(0); ++i) c.push_back({"baseline/" + name, step, double(i), perPos[i].item<double>()});
+    }
+    return c;
+  }
+
+ private:
+  json m_config;
+  torch::Device m_device;
+  IclTask m_task;
+  std::shared_ptr<PromptLearner> m_learner;
+};
+
+}  // namespace
+
+std::unique_ptr<TaskRunner> makeIclRunner(const json& config, torch::Device device) {
+  return std::make_unique<IclRunner>(config, device);
+}
+
+}  // namespace continua::core

@@ -1,0 +1,234 @@
+// Meta-continual learning: episodes from a class source (or sine regression), an EpisodeLearner, CE (or MSE)
+// over the queries plus optional selectivity regularisation, and the MambaCL evaluations.
+#include "core/models/learners.h"
+#include "core/tasks/data_source.h"
+#include "core/tasks/mcl_episode.h"
+#include "core/train/task_runner.h"
+#include "core/util/errors.h"
+
+namespace continua::core {
+using nlohmann::json;
+using torch::Tensor;
+
+ModelConfig modelConfigFromJson(const json& c) {
+  const json& m = c["model"];
+  ModelConfig mc;
+  mc.family = m["family"]; mc.dModel = m["d_model"]; mc.layers = m["layers"]; mc.dState = m["d_state"];
+  mc.dConv = m["d_conv"]; mc.expand = m["expand"]; mc.dtRank = m["dt_rank"]; mc.heads = m["heads"];
+  mc.mlpMultiple = m["mlp_multiple"]; mc.positional = m["positional"]; mc.maxPositions = m["max_positions"];
+  mc.favorFeatures = m["favor_features"]; mc.favorRedraw = m["favor_redraw"]; mc.experts = m["experts"];
+  mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"];
+  return mc;
+}
+
+namespace {
+
+DataSourceConfig dataConfigFrom(const json& d) {
+  DataSourceConfig c;
+  c.kind = d["kind"]; c.classes = d["classes"]; c.dim = d["dim"]; c.noise = d["noise"];
+  c.datasetSeed = d["dataset_seed"]; c.path = d["path"]; c.labelsPath = d["labels_path"];
+  c.metaTestFraction = d["meta_test_fraction"]; c.metaTestClasses = d["meta_test_classes"];
+  return c;
+}
+
+int64_t maxOf(const json& list, int64_t floor) {
+  int64_t m = floor;
+  for (const auto& v : list) m = std::max<int64_t>(m, v.get<int64_t>());
+  return m;
+}
+
+class MclRunner : public TaskRunner {
+ public:
+  MclRunner(const json& c, torch::Device device) : m_config(c), m_device(device) {
+    m_sine = c["task"]["target"] == "sine";
+    m_train.tasks = c["episode"]["tasks"]; m_train.shots = c["episode"]["shots"];
+    m_train.testShots = c["episode"]["test_shots"]; m_train.classesPerTask = c["episode"]["classes_per_task"];
+    m_test = m_train;
+    m_test.tasks = c["eval_episode"]["tasks"]; m_test.shots = c["eval_episode"]["shots"];
+    m_gtLabels = c["task"]["gt_label_tokens"];
+    m_regulariseLast = c["selectivity"]["layers"] == "last";
+    std::vector<int64_t> shape{kSineDim};
+    if (!m_sine) {
+      m_source = makeDataSource(dataConfigFrom(c["data"]));
+      shape = m_source->inputShape();
+      const int64_t most = std::max({m_train.tasks, m_test.tasks, maxOf(c["eval"]["length_tasks"], 1)}) * m_train.classesPerTask;
+      m_vocab = c["task"]["label_vocab"].get<int64_t>() > 0 ? c["task"]["label_vocab"].get<int64_t>() : most;
+    }
+    m_learner = std::make_shared<EpisodeLearner>(modelConfigFromJson(c), shape, m_vocab, m_sine ? kSineDim : 0);
+    m_learner->to(device);
+  }
+
+  torch::nn::Module& module() override { return *m_learner; }
+  std::string modelName() const override { return m_config["model"]["family"]; }
+  std::string taskName() const override {
+    return m_sine ? "mcl/sine" : "mcl/" + m_config["data"]["kind"].get<std::string>();
+  }
+  std::string summary() override {
+    return m_learner->backbone().summary() + (m_source ? "; data: " + m_source->describe() : "; data: sine regression");
+  }
+
+  EpisodeBatch sample(Split split, const EpisodeShape& shape, int64_t batch, double noise, torch::Generator& gen,
+                      ClassDataSource* source = nullptr) {
+    EpisodeBatch e = m_sine ? sampleSineEpisodes(shape, batch, noise, gen)
+                            : sampleClassEpisodes(source ? *source : *m_source, split, shape, batch, m_vocab, noise, gen);
+    for (Tensor* t : {&e.streamX, &e.streamY, &e.queryX, &e.queryY, &e.streamTask, &e.queryTask}) *t = t->to(m_device);
+    return e;
+  }
+
+  // Per-query loss and correctness (regression: MSE per query, correctness undefined).
+  std::pair<Tensor, Tensor> perQuery(const Tensor& pred, const EpisodeBatch& e) {
+    if (e.regression) return {(pred - e.queryY).pow(2).mean(-1), Tensor()};
+    Tensor ce = torch::nn::functional::cross_entropy(pred.flatten(0, 1), e.queryY.flatten(),
+                                                     torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+    return {ce.view_as(e.queryY).to(torch::kFloat32), pred.argmax(-1).eq(e.queryY).to(torch::kFloat32)};
+  }
+
+  TrainLoss trainLoss(int64_t, torch::Generator& gen, double lambda) override {
+    EpisodeBatch e = sample(Split::MetaTrain, m_train, m_config["optim"]["batch_size"], 0.0, gen);
+    LearnerOutput out = m_learner->forward(e, lambda > 0);
+    auto [loss, correct] = perQuery(out.predictions, e);
+    TrainLoss r;
+    Tensor main = loss.mean();
+    r.total = main;
+    r.metrics.push_back({"train/loss", main.item<double>()});
+    if (correct.defined()) r.metrics.push_back({"train/accuracy", correct.mean().item<double>()});
+    if (lambda > 0 && !out.maps.empty()) {
+      Tensor p = groundTruthAssociation(e, m_gtLabels);
+      Tensor kl = torch::zeros({}, p.options());
+      size_t first = m_regulariseLast ? out.maps.size() - 1 : 0;
+      for (size_t i = first; i < out.maps.size(); ++i) kl = kl + selectivityKl(p, out.maps[i]);
+      kl = kl / double(out.maps.size() - first);
+      r.total = main + lambda * kl;
+      r.metrics.push_back({"train/selectivity_kl", kl.item<double>()});
+    }
+    return r;
+  }
+
+  struct EvalResult {
+    double loss = 0, accuracy = 0;
+    std::vector<double> perTask;  // accuracy (or MSE) per task position
+  };
+
+  EvalResult evalShape(const EpisodeShape& shape, int64_t episodes, double noise, uint64_t seed, ClassDataSource* source = nullptr) {
+    torch::NoGradGuard g;
+    m_learner->eval();
+    auto gen = at::detail::createCPUGenerator(seed);
+    EvalResult r;
+    r.perTask.assign(size_t(shape.tasks), 0.0);
+    std::vector<double> counts(size_t(shape.tasks), 0.0);
+    const int64_t batch = 16;
+    int64_t done = 0;
+    double lossSum = 0, accSum = 0, n = 0;
+    while (done < episodes) {
+      const int64_t b = std::min(batch, episodes - done);
+      EpisodeBatch e = sample(Split::MetaTest, shape, b, noise, gen, source);
+      auto [loss, correct] = perQuery(m_learner->forward(e, false).predictions, e);
+      Tensor score = correct.defined() ? correct : loss;
+      lossSum += loss.sum().item<double>();
+      accSum += score.sum().item<double>();
+      n += double(loss.numel());
+      Tensor tasks = e.queryTask.cpu().flatten(), s = score.cpu().flatten();
+      auto tp = tasks.accessor<int64_t, 1>();
+      auto sp = s.accessor<float, 1>();
+      for (int64_t i = 0; i < tasks.size(0); ++i) { r.perTask[size_t(tp[i])] += sp[i]; counts[size_t(tp[i])] += 1; }
+      done += b;
+    }
+    m_learner->train();
+    r.loss = lossSum / n;
+    r.accuracy = accSum / n;
+    for (size_t i = 0; i < r.perTask.size(); ++i) r.perTask[i] /= std::max(1.0, counts[i]);
+    return r;
+  }
+
+  std::string scoreName() const { return m_sine ? "mse" : "accuracy"; }
+
+  void evaluate(int64_t step, std::vector<MetricPoint>& metrics, std::vector<CurvePoint>& curves) override {
+    const uint64_t seed = m_config["seed"].get<uint64_t>() * 1000003ull + 17;  // same held-out episodes every time
+    EvalResult r = evalShape(m_test, m_config["eval"]["episodes"], 0.0, seed);
+    metrics.push_back({"test/loss", step, 0, r.loss});
+    metrics.push_back({"test/" + scoreName(), step, 0, r.accuracy});
+    for (size_t t = 0; t < r.perTask.size(); ++t) curves.push_back({"per_task/" + scoreName(), step, double(t), r.perTask[t]});
+  }
+
+  std::vector<StoredMap> probeMaps(int64_t step) override {
+    torch::NoGradGuard g;
+    m_learner->eval();
+    auto gen = at::detail::createCPUGenerator(m_config["seed"].get<uint64_t>() * 7919ull + 3);  // the same probe every time
+    EpisodeBatch e = sample(Split::MetaTest, m_train, 1, 0.0, gen);
+    LearnerOutput out = m_learner->forward(e, true);
+    m_learner->train();
+    std::vector<StoredMap> maps;
+    if (out.maps.empty()) return maps;
+    Tensor p = groundTruthAssociation(e, m_gtLabels)[0].cpu().contiguous();
+    json meta = {{"tasks", m_train.tasks}, {"stream_tokens", p.size(1)}, {"tokens_per_task", 2 * m_train.shots * m_train.classesPerTask},
+                 {"queries_per_task", m_train.testShots * m_train.classesPerTask}};
+    auto toMap = [&](const Tensor& t, int layer, const std::string& name, const std::string& kind, double kl) {
+      Tensor c = t.to(torch::kFloat32).cpu().contiguous();
+      StoredMap m;
+      m.step = step; m.layer = layer; m.layerName = name; m.kind = kind; m.rows = int(c.size(0)); m.cols = int(c.size(1));
+      m.kl = kl; m.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()); m.meta = meta;
+      return m;
+    };
+    for (size_t i = 0; i < out.maps.size(); ++i) {
+      Tensor q = out.maps[i][0];
+      const double kl = selectivityKl(p.unsqueeze(0), q.cpu().unsqueeze(0)).item<double>();
+      maps.push_back(toMap(q, int(i), out.mapLayers[i], "model", kl));
+      maps.push_back(toMap(p, int(i), out.mapLayers[i], "truth", kl));
+    }
+    return maps;
+  }
+
+  std::vector<CurvePoint> finalSweeps(int64_t step) override {
+    std::vector<CurvePoint> c;
+    const int64_t episodes = m_config["eval"]["final_episodes"];
+    const uint64_t seed = m_config["seed"].get<uint64_t>() * 1000003ull + 101;
+    for (const auto& t : m_config["eval"]["length_tasks"]) {
+      EpisodeShape s = m_test;
+      s.tasks = t;
+      c.push_back({"length_tasks/" + scoreName(), step, double(s.tasks), evalShape(s, episodes, 0.0, seed).accuracy});
+    }
+    for (const auto& k : m_config["eval"]["length_shots"]) {
+      EpisodeShape s = m_test;
+      s.shots = k;
+      c.push_back({"length_shots/" + scoreName(), step, double(s.shots), evalShape(s, episodes, 0.0, seed).accuracy});
+    }
+    for (const auto& sigma : m_config["eval"]["noise_levels"])
+      c.push_back({"noise/" + scoreName(), step, sigma.get<double>(), evalShape(m_test, episodes, sigma, seed).accuracy});
+    const std::string shift = m_config["eval"]["domain_shift"];
+    if (shift != "none" && !m_sine) {
+      DataSourceConfig dc = dataConfigFrom(m_config["data"]);
+      if (shift == "synthetic-shifted") {  // new prototypes and a wider spread: a different "domain"
+        dc.kind = "synthetic"; dc.datasetSeed += 99991; dc.noise *= 1.5;
+      } else {
+        dc.kind = "features"; dc.path = m_config["eval"]["domain_shift_path"]; dc.labelsPath = "";
+      }
+      auto other = makeDataSource(dc);
+      c.push_back({"domain_shift/" + scoreName(), step, 0.0, evalShape(m_test, episodes, 0.0, seed).accuracy});
+      c.push_back({"domain_shift/" + scoreName(), step, 1.0, evalShape(m_test, episodes, 0.0, seed, other.get()).accuracy});
+    }
+    return c;
+  }
+
+ private:
+  json m_config;
+  torch::Device m_device;
+  bool m_sine = false, m_gtLabels = true, m_regulariseLast = false;
+  EpisodeShape m_train, m_test;
+  int64_t m_vocab = 0;
+  std::shared_ptr<ClassDataSource> m_source;
+  std::shared_ptr<EpisodeLearner> m_learner;
+};
+
+}  // namespace
+
+std::unique_ptr<TaskRunner> makeMclRunner(const json& config, torch::Device device) {
+  return std::make_unique<MclRunner>(config, device);
+}
+
+Tensor selectivityKl(const Tensor& p, const Tensor& q) {
+  Tensor mask = p.gt(0);
+  Tensor terms = torch::where(mask, p * (torch::log(p.clamp_min(1e-12)) - torch::log(q.clamp_min(1e-12))), torch::zeros_like(p));
+  return terms.sum(-1).mean();
+}
+
+}  // namespace continua::core

@@ -1,0 +1,225 @@
+#include "core/train/trainer.h"
+
+#include "core/config/experiment_schema.h"
+#include "core/train/checkpoint.h"
+#include "core/train/task_runner.h"
+#include "core/util/environment.h"
+#include "core/util/errors.h"
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+namespace continua::core {
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<TaskRunner> makeMclRunner(const json& config, torch::Device device);
+std::unique_ptr<TaskRunner> makeIclRunner(const json& config, torch::Device device);
+
+std::unique_ptr<TaskRunner> makeTaskRunner(const json& config, torch::Device device) {
+  return config["task"]["family"] == "icl" ? makeIclRunner(config, device) : makeMclRunner(config, device);
+}
+
+json prepareExperiment(const json& user) {
+  json config = withDefaults(user);
+  auto issues = validateExperiment(config);
+  if (!issues.empty()) throw ConfigError("invalid experiment configuration:\n" + formatIssues(issues));
+  return config;
+}
+
+namespace {
+
+double wallClock() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Learning rate at a step: linear warm-up, then constant, step decay or cosine to zero.
+double learningRate(const json& o, int64_t step, int64_t total) {
+  const double lr = o["lr"];
+  const int64_t warm = o["warmup_steps"];
+  if (warm > 0 && step <= warm) return lr * double(step) / double(warm);
+  const std::string sched = o["schedule"];
+  if (sched == "step") return lr * std::pow(o["gamma"].get<double>(), double((step - 1) / o["step_size"].get<int64_t>()));
+  if (sched == "cosine") {
+    const double t = double(step - warm) / double(std::max<int64_t>(1, total - warm));
+    return lr * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, t)));
+  }
+  return lr;
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const json& o, std::vector<torch::Tensor> params) {
+  if (o["name"] == "adamw")
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o["lr"]).weight_decay(o["weight_decay"]));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o["lr"]).weight_decay(o["weight_decay"]));
+}
+
+void setLearningRate(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+json environmentJson(const std::string& device, int64_t seed) {
+  Environment e = currentEnvironment(device);
+  return {{"continua", e.continuaVersion}, {"commit", e.gitCommit}, {"libtorch", e.torchVersion}, {"blas", e.blas},
+          {"threads", e.threads}, {"cpu", e.cpuModel}, {"device", e.device}, {"seed", seed}};
+}
+
+torch::Tensor generatorState(at::Generator& g) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
+}
+void restoreGenerator(at::Generator& g, const torch::Tensor& s) {
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_state(s);
+}
+
+// Buffers metric points and writes them in one transaction at most every `interval` (one writer, batched).
+class MetricWriter {
+ public:
+  MetricWriter(RunStore& store, TrainingObserver& obs, int64_t run) : m_store(store), m_obs(obs), m_run(run) {}
+  void add(MetricPoint p) { m_pending.push_back(std::move(p)); }
+  void maybeFlush() {
+    if (Clock::now() - m_last > std::chrono::milliseconds(500)) flush();
+  }
+  void flush() {
+    m_last = Clock::now();
+    if (m_pending.empty()) return;
+    m_store.logMetrics(m_run, m_pending);
+    m_obs.onMetrics(m_run, m_pending);
+    m_pending.clear();
+  }
+
+ private:
+  RunStore& m_store;
+  TrainingObserver& m_obs;
+  int64_t m_run;
+  std::vector<MetricPoint> m_pending;
+  Clock::time_point m_last = Clock::now();
+};
+
+}  // namespace
+
+Trainer::Trainer(std::string databasePath, TrainingObserver& observer)
+    : m_databasePath(std::move(databasePath)), m_observer(observer) {}
+
+TrainResult Trainer::run(const json& userConfig) {
+  json config = prepareExperiment(userConfig);
+  RunStore store(m_databasePath);
+  store.markInterruptedRuns();
+  torch::manual_seed(config["seed"].get<uint64_t>());
+  const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw ConfigError("device: 'cuda' was asked for but LibTorch sees no CUDA GPU (use device = cpu)");
+  auto probe = makeTaskRunner(config, device);  // fail on bad data before a run record exists
+  const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(),
+                                     environmentJson(config["device"], config["seed"]), config["optim"]["steps"]);
+  probe.reset();
+  m_observer.onRunCreated(id, store.path());
+  return execute(store, id, config, false);
+}
+
+TrainResult Trainer::resume(int64_t runId) {
+  RunStore store(m_databasePath);
+  store.markInterruptedRuns();
+  auto rec = store.getRun(runId);
+  if (!rec) throw StoreError("run " + std::to_string(runId) + " does not exist in " + m_databasePath);
+  if (rec->status == "finished") throw StoreError("run " + std::to_string(runId) + " already finished");
+  if (rec->status == "running") throw StoreError("run " + std::to_string(runId) + " is running in another process");
+  m_observer.onRunCreated(runId, store.path());
+  return execute(store, runId, prepareExperiment(rec->config), true);
+}
+
+TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config, bool resuming) {
+  MetricWriter writer(store, m_observer, runId);
+  auto finish = [&](const std::string& status, const std::string& message) {
+    writer.flush();
+    store.setStatus(runId, status, status == "finished" || status == "cancelled" ? "" : message);
+    m_observer.onStatus(runId, status, message);
+    return TrainResult{runId, status, message};
+  };
+  try {
+    setThreadCount(config["threads"]);
+    const uint64_t seed = config["seed"];
+    torch::manual_seed(seed);
+    const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
+    auto runner = makeTaskRunner(config, device);
+    auto optimizer = makeOptimizer(config["optim"], runner->module().parameters());
+    auto gen = at::detail::createCPUGenerator(seed);
+    at::Generator defaultGen = at::detail::getDefaultCPUGenerator();
+    const int64_t total = config["optim"]["steps"], evalEvery = config["eval"]["every"], ckptEvery = config["checkpoint"]["every"];
+    int64_t done = 0, lastCheckpoint = 0;
+    if (resuming) {
+      auto cps = store.checkpoints(runId);
+      if (!cps.empty()) {
+        CheckpointState s = loadCheckpoint(cps.back().path, runner->module(), *optimizer);
+        restoreGenerator(gen, s.episodeRng);
+        restoreGenerator(defaultGen, s.defaultRng);
+        done = lastCheckpoint = s.step;
+      }
+      store.truncateAfter(runId, done);
+      store.setStatus(runId, "running");
+      m_observer.onLog("resuming run " + std::to_string(runId) + " from step " + std::to_string(done));
+    }
+    m_observer.onLog(runner->summary());
+    m_observer.onStatus(runId, "running", "");
+    auto checkpoint = [&](int64_t step) {
+      const std::string path = store.checkpointDirectory(runId) + "/step-" + std::to_string(step) + ".pt";
+      const std::string hash = saveCheckpoint(path, runner->module(), *optimizer,
+                                              {step, generatorState(gen), generatorState(defaultGen)});
+      writer.flush();  // metrics up to the checkpoint are in the database before it is recorded
+      store.addCheckpoint(runId, {step, path, hash});
+      lastCheckpoint = step;
+    };
+    const double lambda = config["selectivity"]["lambda"];
+    const int64_t until = config["selectivity"]["until_step"];
+    const double clip = config["optim"]["grad_clip"];
+    const auto started = Clock::now();
+    const int64_t startStep = done;
+    runner->module().train();
+    for (int64_t step = done + 1; step <= total; ++step) {
+      while (m_paused && !m_cancel) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (m_cancel) {
+        if (done > lastCheckpoint) checkpoint(done);
+        return finish("cancelled", "cancelled at step " + std::to_string(done) + "; resumable from step " + std::to_string(lastCheckpoint));
+      }
+      const double lr = learningRate(config["optim"], step, total);
+      setLearningRate(*optimizer, lr);
+      TrainLoss loss = runner->trainLoss(step, gen, (until == 0 || step < until) ? lambda : 0.0);
+      const double value = loss.total.item<double>();
+      if (!std::isfinite(value))
+        return finish("diverged", "loss became " + std::to_string(value) + " at step " + std::to_string(step) +
+                                      "; last good checkpoint: step " + std::to_string(lastCheckpoint));
+      optimizer->zero_grad();
+      loss.total.backward();
+      const double gradNorm = clip > 0 ? torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip)
+                                       : torch::nn::utils::clip_grad_norm_(runner->module().parameters(), 1e30);
+      optimizer->step();
+      done = step;
+      const double wall = wallClock();
+      for (const auto& [k, v] : loss.metrics) writer.add({k, step, wall, v});
+      writer.add({"train/lr", step, wall, lr});
+      writer.add({"train/grad_norm", step, wall, gradNorm});
+      if (step % evalEvery == 0 || step == total) {
+        std::vector<MetricPoint> m;
+        std::vector<CurvePoint> c;
+        runner->evaluate(step, m, c);
+        for (auto& p : m) { p.wallTime = wall; writer.add(p); }
+        store.addCurve(runId, c);
+        store.addMaps(runId, runner->probeMaps(step));
+      }
+      if (step % ckptEvery == 0 || step == total) checkpoint(step);
+      writer.maybeFlush();
+      const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
+      const double rate = double(step - startStep) / std::max(elapsed, 1e-9);
+      m_observer.onProgress({step, total, elapsed, double(total - step) / std::max(rate, 1e-9), value});
+    }
+    writer.flush();
+    m_observer.onLog("final sweeps (length generalisation, noise, domain shift)...");
+    store.addCurve(runId, runner->finalSweeps(total));
+    return finish("finished", "");
+  } catch (const std::exception& e) {
+    return finish("failed", e.what());
+  }
+}
+
+}  // namespace continua::core
