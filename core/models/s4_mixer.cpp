@@ -69,7 +69,7 @@ std::pair<Tensor, Tensor> S4DKernel::advance(const Tensor& u, const Tensor& stat
   Tensor xr = state.select(-1, 0).unsqueeze(1), xi = state.select(-1, 1).unsqueeze(1);  // (B, 1, H, M)
   Tensor nr = d.decayRe * xr - d.decayIm * xi + u.unsqueeze(-1), ni = d.decayRe * xi + d.decayIm * xr;
   Tensor y = 2.0 * (d.coefRe * nr - d.coefIm * ni).sum(-1) + m_d * u;                   // (B, Q, H)
-  return {y, torch::stack({nr, ni}, -1)};
+  return {y, torch::stack({nr, ni.expand_as(nr)}, -1)};
 }
 
 S4Mixer::S4Mixer(const S4Options& o) : m_o(o) {

@@ -1,0 +1,152 @@
+// Run store: schema and version, metrics round trip with latest values, curves, maps, tags/notes,
+// truncation for resume, interrupted-run detection, and a reader that never sees an error while a
+// writer commits.
+#include "core/store/run_export.h"
+#include "core/store/run_store.h"
+#include "core/util/errors.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <sstream>
+#include <thread>
+
+using namespace continua::core;
+using nlohmann::json;
+
+class TestStore : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+  QString db(const char* name) { return m_dir.filePath(name); }
+
+ private slots:
+  void createsSchemaWithVersion() {
+    RunStore s(db("a.db").toStdString());
+    QCOMPARE(QString::fromStdString(s.integrityCheck()), QString("ok"));
+    sql::Database raw(db("a.db").toStdString(), true);
+    sql::Statement q(raw, "SELECT value FROM meta WHERE key = 'schema_version'");
+    QVERIFY(q.step());
+    QCOMPARE(q.text(0), std::to_string(kSchemaVersion));
+    sql::Statement mode(raw, "PRAGMA journal_mode");
+    QVERIFY(mode.step());
+    QCOMPARE(QString::fromStdString(mode.text(0)), QString("wal"));
+  }
+
+  void metricsRoundTrip() {
+    RunStore s(db("b.db").toStdString());
+    const int64_t id = s.createRun("r", {{"model", {{"family", "mamba"}}}, {"seed", 3}}, "mamba", "mcl/synthetic", {}, 10);
+    s.logMetrics(id, {{"train/loss", 1, 100.0, 2.5}, {"train/loss", 2, 101.0, 2.0}, {"test/accuracy", 2, 101.0, 0.5}});
+    s.logMetrics(id, {{"train/loss", 3, 102.0, std::nan("")}});
+    auto pts = s.metrics(id, "train/loss");
+    QCOMPARE(int(pts.size()), 3);
+    QCOMPARE(pts[1].value, 2.0);
+    QVERIFY(std::isnan(pts[2].value));
+    auto runs = s.listRuns();
+    QCOMPARE(int(runs.size()), 1);
+    QCOMPARE(runs[0].latestValue("test/accuracy"), 0.5);
+    QCOMPARE(runs[0].step, int64_t(3));
+    QCOMPARE(int(s.metrics(id, "train/loss", 1).size()), 2);  // incremental fetch
+  }
+
+  void curvesMapsTagsNotes() {
+    RunStore s(db("c.db").toStdString());
+    const int64_t id = s.createRun("r", json::object(), "m", "t", {}, 1);
+    s.addCurve(id, {{"length_tasks/accuracy", 10, 5, 0.9}, {"length_tasks/accuracy", 10, 10, 0.8}});
+    StoredMap m;
+    m.step = 10; m.layer = 0; m.layerName = "block 0"; m.kind = "model"; m.rows = 2; m.cols = 3;
+    m.values = {0.1f, 0.2f, 0.7f, 0.3f, 0.3f, 0.4f};
+    m.meta = {{"tokens_per_task", 2}};
+    s.addMaps(id, {m});
+    auto maps = s.maps(id, 10);
+    QCOMPARE(int(maps.size()), 1);
+    QCOMPARE(maps[0].values, m.values);
+    QCOMPARE(maps[0].meta["tokens_per_task"].get<int>(), 2);
+    QCOMPARE(int(s.curves(id).size()), 2);
+    s.addTag(id, "baseline");
+    s.setNotes(id, "first try");
+    s.rename(id, "renamed");
+    RunFilter f;
+    f.tag = "baseline";
+    QCOMPARE(int(s.listRuns(f).size()), 1);
+    f.tag.clear();
+    f.text = "first";
+    QCOMPARE(int(s.listRuns(f).size()), 1);
+    QCOMPARE(QString::fromStdString(s.listRuns()[0].name), QString("renamed"));
+    s.deleteRun(id);
+    QVERIFY(s.listRuns().empty());
+    QVERIFY(s.curves(id).empty());  // cascaded
+  }
+
+  void truncateForResume() {
+    RunStore s(db("d.db").toStdString());
+    const int64_t id = s.createRun("r", json::object(), "m", "t", {}, 10);
+    for (int step = 1; step <= 10; ++step) s.logMetrics(id, {{"train/loss", step, double(step), double(step)}});
+    s.truncateAfter(id, 6);
+    QCOMPARE(int(s.metrics(id, "train/loss").size()), 6);
+    QCOMPARE(s.listRuns()[0].latestValue("train/loss"), 6.0);
+  }
+
+  void runsOfDeadProcessesBecomeInterrupted() {
+    RunStore s(db("e.db").toStdString());
+    const int64_t id = s.createRun("r", json::object(), "m", "t", {}, 10);
+    {  // pretend another (dead) process owned it
+      sql::Database raw(db("e.db").toStdString(), false);
+      raw.exec("UPDATE runs SET pid = 999999999 WHERE id = " + std::to_string(id));
+    }
+    QCOMPARE(s.markInterruptedRuns(), 1);
+    QCOMPARE(QString::fromStdString(s.listRuns()[0].status), QString("interrupted"));
+  }
+
+  void compareListsOnlyDifferingKeys() {
+    RunStore s(db("f.db").toStdString());
+    const int64_t a = s.createRun("a", {{"seed", 1}, {"model", {{"d_state", 16}, {"layers", 2}}}}, "m", "t", {}, 1);
+    const int64_t b = s.createRun("b", {{"seed", 2}, {"model", {{"d_state", 16}, {"layers", 4}}}}, "m", "t", {}, 1);
+    RunComparison c = compareRuns(s, {a, b}, false);
+    QCOMPARE(c.differingKeys, (std::vector<std::string>{"model.layers", "seed"}));
+    QCOMPARE(int(compareRuns(s, {a, b}, true).config.size()), 3);
+    std::ostringstream csv;
+    exportCsv(s, {a, b}, csv);
+    QVERIFY(QString::fromStdString(csv.str()).startsWith("run,name,kind,key,step,x,wall_time,value"));
+  }
+
+  void readerNeverSeesAnErrorWhileWriting() {
+    const std::string path = db("g.db").toStdString();
+    RunStore writer(path);
+    const int64_t id = writer.createRun("r", json::object(), "m", "t", {}, 1000);
+    std::atomic<bool> done{false};
+    std::atomic<int> reads{0}, errors{0};
+    std::thread reader([&] {
+      RunStore r(path, true);
+      while (!done) {
+        try {
+          r.listRuns();
+          r.metrics(id, "train/loss");
+          ++reads;
+        } catch (...) {
+          ++errors;
+        }
+      }
+    });
+    for (int step = 1; step <= 300; ++step) writer.logMetrics(id, {{"train/loss", step, double(step), 1.0 / step}});
+    done = true;
+    reader.join();
+    QCOMPARE(errors.load(), 0);
+    QVERIFY(reads.load() > 0);
+  }
+
+  void badDatabaseFileGivesAClearError() {
+    QFile f(db("garbage.db"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(4096, 'x'));
+    f.close();
+    try {
+      RunStore s(db("garbage.db").toStdString());
+      QFAIL("expected StoreError");
+    } catch (const StoreError& e) {
+      QVERIFY2(QString(e.what()).contains("garbage.db"), e.what());
+    }
+  }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "test_store.moc"

@@ -1,0 +1,255 @@
+// Generators and loaders: exact identities of the ICL tasks, MCL episode structure and splits,
+// reproducibility, ground-truth maps, and file loaders on small generated files (good and broken).
+#include "core/tasks/data_source.h"
+#include "core/tasks/data_source_impl.h"
+#include "core/tasks/icl_tasks.h"
+#include "core/tasks/mcl_episode.h"
+#include "core/util/errors.h"
+
+#include <QtTest>
+
+#include <fstream>
+
+using namespace continua::core;
+using torch::Tensor;
+
+namespace {
+torch::Generator gen(uint64_t seed) { return at::detail::createCPUGenerator(seed); }
+
+void writeNpy(const std::string& path, const Tensor& t, const char* descr) {
+  std::string shape = "(";
+  for (int64_t s : t.sizes()) shape += std::to_string(s) + ",";
+  shape += ")";
+  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream f(path, std::ios::binary);
+  f << "\x93NUMPY" << char(1) << char(0) << char(header.size() & 0xff) << char(header.size() >> 8) << header;
+  Tensor c = t.contiguous();
+  f.write(static_cast<const char*>(c.data_ptr()), c.numel() * c.element_size());
+}
+}  // namespace
+
+class TestTasks : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+
+ private slots:
+  void linearRegressionIsExact() {
+    IclTask t({"linear_regression", 8, 12, 3});
+    auto g = gen(1);
+    IclPrompts p = t.sample(4, 12, 8, g);
+    // y = x^T w: least squares on 12 > 8 points recovers w, so predictions are exact.
+    Tensor w = std::get<0>(torch::linalg::lstsq(p.xs, p.ys.unsqueeze(-1), c10::nullopt, c10::nullopt));
+    QVERIFY((torch::bmm(p.xs, w).squeeze(-1) - p.ys).abs().max().item<double>() < 1e-4);
+    QCOMPARE(p.tokens.sizes().vec(), (std::vector<int64_t>{4, 24, 8}));
+    QVERIFY(torch::equal(p.tokens.index({torch::indexing::Slice(), 1, 0}), p.ys.select(1, 0)));  // y token = (y, 0, ..., 0)
+    QCOMPARE(p.tokens.index({torch::indexing::Slice(), 1, torch::indexing::Slice(1)}).abs().sum().item<double>(), 0.0);
+  }
+
+  void sparseRegressionHasExactlyKNonZeros() {
+    IclTask t({"sparse_linear_regression", 10, 30, 3});
+    auto g = gen(2);
+    IclPrompts p = t.sample(6, 30, 10, g);
+    Tensor w = std::get<0>(torch::linalg::lstsq(p.xs, p.ys.unsqueeze(-1), c10::nullopt, c10::nullopt)).squeeze(-1);
+    Tensor nonZero = w.abs().gt(1e-4).sum(-1);
+    QVERIFY(torch::all(nonZero.eq(3)).item<bool>());
+  }
+
+  void parityIsTheProductOverTheSupport() {
+    IclTask t({"sparse_parity", 10, 40, 2});
+    auto g = gen(3);
+    IclPrompts p = t.sample(8, 40, 10, g);
+    QVERIFY(torch::all(p.xs.abs().eq(1)).item<bool>());
+    // One support shared by the batch: find the pair that explains every label.
+    int found = 0;
+    for (int i = 0; i < 10; ++i)
+      for (int j = i + 1; j < 10; ++j)
+        if (torch::equal(p.xs.select(2, i) * p.xs.select(2, j), p.ys)) ++found;
+    QCOMPARE(found, 1);
+  }
+
+  void curriculumFollowsTheReference() {
+    IclTask lr({"linear_regression", 20, 41, 3});
+    QVERIFY((lr.curriculum(0, true) == std::pair<int64_t, int64_t>{5, 11}));
+    QVERIFY((lr.curriculum(2000, true) == std::pair<int64_t, int64_t>{6, 13}));
+    QVERIFY((lr.curriculum(30000, true) == std::pair<int64_t, int64_t>{20, 41}));
+    QVERIFY((lr.curriculum(0, false) == std::pair<int64_t, int64_t>{20, 41}));
+  }
+
+  void outliersAreExcludedFromScoring() {
+    IclTask t({"many_outlier_regression", 20, 200, 3});
+    auto g = gen(4);
+    IclPrompts p = t.sample(4, 200, 20, g);
+    const double clean = p.scored.to(torch::kFloat32).mean().item<double>();
+    QVERIFY2(clean > 0.03 && clean < 0.2, qPrintable(QString("clean fraction %1, expected ~0.1").arg(clean)));
+    Tensor outX = p.xs.index({~p.scored});
+    QVERIFY(torch::all(outX.eq(1)).item<bool>());
+  }
+
+  void mqarTargetIsTheMatchingValue() {
+    IclTask t({"mqar", 20, 16, 3});
+    auto g = gen(5);
+    IclPrompts p = t.sample(32, 16, 20, g);
+    QCOMPARE(p.tokens.size(1), int64_t(33));
+    auto base = t.baselines(p);
+    QCOMPARE(QString::fromStdString(base[0].first), QString("exact lookup"));
+    QVERIFY((base[0].second - p.ys).abs().max().item<double>() < 1e-5);
+    QVERIFY((p.truth.sum(-1) - 1).abs().max().item<double>() < 1e-6);
+  }
+
+  void leastSquaresBaselineIsMinimumNorm() {
+    IclTask t({"linear_regression", 8, 20, 3});
+    auto g = gen(6);
+    IclPrompts p = t.sample(16, 20, 8, g);
+    auto base = t.baselines(p);
+    Tensor err = (base[0].second - p.ys).pow(2).mean(0);
+    QVERIFY(err[12].item<double>() < 1e-6);  // more points than dims: exact
+    QVERIFY(err[3].item<double>() > 1e-2);   // fewer points: it cannot be
+  }
+
+  void mclEpisodeStructure() {
+    DataSourceConfig c;
+    c.classes = 100;
+    c.dim = 16;
+    auto src = makeDataSource(c);
+    EpisodeShape shape;
+    shape.tasks = 4;
+    shape.shots = 3;
+    shape.testShots = 2;
+    auto g = gen(7);
+    EpisodeBatch e = sampleClassEpisodes(*src, Split::MetaTrain, shape, 5, 10, 0.0, g);
+    QCOMPARE(e.streamX.sizes().vec(), (std::vector<int64_t>{5, 12, 16}));
+    QCOMPARE(e.queryX.sizes().vec(), (std::vector<int64_t>{5, 8, 16}));
+    // Task by task, never revisited; each class has one label code, distinct within the episode.
+    QVERIFY(torch::equal(e.streamTask[0], torch::arange(4).repeat_interleave(3)));
+    for (int b = 0; b < 5; ++b) {
+      QCOMPARE(std::get<0>(at::_unique(e.streamY[b])).numel(), int64_t(4));
+      QVERIFY(torch::equal(std::get<0>(at::_unique(e.streamY[b])), std::get<0>(at::_unique(e.queryY[b]))));
+    }
+  }
+
+  void splitsAreDisjointAndEpisodesReproducible() {
+    DataSourceConfig c;
+    c.classes = 50;
+    c.dim = 8;
+    c.noise = 0.0;  // examples are their prototypes, so a class is recognisable by value
+    auto src = makeDataSource(c);
+    QCOMPARE(src->numClasses(Split::MetaTrain) + src->numClasses(Split::MetaTest), int64_t(50));
+    auto g = gen(8);
+    std::set<float> trainKeys, testKeys;
+    for (int64_t k = 0; k < src->numClasses(Split::MetaTrain); ++k) trainKeys.insert(src->sample(Split::MetaTrain, k, 1, g)[0][0].item<float>());
+    for (int64_t k = 0; k < src->numClasses(Split::MetaTest); ++k) testKeys.insert(src->sample(Split::MetaTest, k, 1, g)[0][0].item<float>());
+    for (float v : testKeys) QVERIFY(!trainKeys.count(v));
+    EpisodeShape shape;
+    auto g1 = gen(9), g2 = gen(9);
+    EpisodeBatch a = sampleClassEpisodes(*src, Split::MetaTest, shape.tasks > 10 ? EpisodeShape{5, 2, 2, 1} : shape, 2, 20, 0.1, g1);
+    EpisodeBatch b = sampleClassEpisodes(*src, Split::MetaTest, shape.tasks > 10 ? EpisodeShape{5, 2, 2, 1} : shape, 2, 20, 0.1, g2);
+    QVERIFY(torch::equal(a.streamX, b.streamX));
+    QVERIFY(torch::equal(a.queryY, b.queryY));
+  }
+
+  void groundTruthSumsToOneOverTheQueryClass() {
+    DataSourceConfig c;
+    auto src = makeDataSource(c);
+    EpisodeShape shape{3, 2, 2, 1};
+    auto g = gen(10);
+    EpisodeBatch e = sampleClassEpisodes(*src, Split::MetaTrain, shape, 2, 3, 0.0, g);
+    Tensor p = groundTruthAssociation(e, true);
+    QCOMPARE(p.sizes().vec(), (std::vector<int64_t>{2, 6, 12}));
+    QVERIFY((p.sum(-1) - 1).abs().max().item<double>() < 1e-6);
+    // Query 0 is of class 0: its mass sits on stream tokens 0..3 (x1, y1, x2, y2).
+    QVERIFY(std::abs(p[0][0].slice(0, 0, 4).sum().item<double>() - 1.0) < 1e-6);
+    Tensor px = groundTruthAssociation(e, false);
+    QCOMPARE(px[0][0][1].item<float>(), 0.0f);  // label tokens excluded
+  }
+
+  void sineFollowsTheFormula() {
+    auto g = gen(11);
+    EpisodeBatch e = sampleSineEpisodes(EpisodeShape{2, 3, 1, 1}, 1, 0.0, g);
+    QCOMPARE(e.streamY.sizes().vec(), (std::vector<int64_t>{1, 6, kSineDim}));
+    // Within a task the targets differ only by amplitude in [0.5, 1.5]: proportional rows.
+    Tensor y0 = e.streamY[0][0], y1 = e.streamY[0][1];
+    const double ratio = (y1.abs().sum() / y0.abs().sum()).item<double>();
+    QVERIFY((y1 - y0 * ratio).abs().max().item<double>() < 1e-4);
+    QVERIFY(ratio > 1.0 / 3.0 && ratio < 3.0);
+  }
+
+  void loadersReadSmallFiles() {
+    const std::string dir = m_dir.path().toStdString();
+    // .npy features + labels
+    writeNpy(dir + "/f.npy", torch::randn({12, 5}), "<f4");
+    writeNpy(dir + "/l.npy", torch::arange(12).remainder(4).to(torch::kInt64), "<i8");
+    DataSourceConfig c;
+    c.kind = "features"; c.path = dir + "/f.npy"; c.labelsPath = dir + "/l.npy"; c.metaTestClasses = 1;
+    auto npy = makeDataSource(c);
+    QCOMPARE(npy->numClasses(Split::MetaTrain), int64_t(3));
+    QCOMPARE(npy->inputShape(), (std::vector<int64_t>{5}));
+    // CSV
+    {
+      std::ofstream f(dir + "/f.csv");
+      f << "label,a,b\n";
+      for (int i = 0; i < 9; ++i) f << i % 3 << "," << i << "," << -i << "\n";
+    }
+    c.path = dir + "/f.csv"; c.labelsPath = "";
+    QCOMPARE(makeDataSource(c)->numClasses(Split::MetaTrain), int64_t(2));
+    // CIFAR-100 binary: 3 records per file.
+    QDir().mkpath(QString::fromStdString(dir + "/cifar"));
+    for (const char* name : {"train.bin", "test.bin"}) {
+      std::ofstream f(dir + "/cifar/" + name, std::ios::binary);
+      for (int r = 0; r < 3; ++r) {
+        f << char(0) << char(r);
+        f << std::string(3072, char(r * 40));
+      }
+    }
+    c.kind = "cifar100"; c.path = dir + "/cifar"; c.metaTestClasses = 1;
+    auto cifar = makeDataSource(c);
+    QCOMPARE(cifar->inputShape(), (std::vector<int64_t>{3, 32, 32}));
+    QCOMPARE(cifar->numClasses(Split::MetaTrain), int64_t(2));
+    // Image folder: two classes of PNGs written by Qt.
+    for (const char* cls : {"cat", "dog"}) {
+      QDir().mkpath(QString::fromStdString(dir + "/img/" + cls));
+      for (int i = 0; i < 2; ++i) {
+        QImage img(40, 30, QImage::Format_RGB32);
+        img.fill(QColor(cls[0] == 'c' ? 200 : 20, 100, 50));
+        QVERIFY(img.save(QString::fromStdString(dir + "/img/" + cls + "/" + std::to_string(i) + ".png")));
+      }
+    }
+    c.kind = "image-folder"; c.path = dir + "/img"; c.metaTestClasses = 1;
+    auto folder = makeDataSource(c);
+    QCOMPARE(folder->inputShape(), (std::vector<int64_t>{3, 32, 32}));
+  }
+
+  void brokenFilesNameTheFileAndTheProblem() {
+    const std::string dir = m_dir.path().toStdString();
+    auto expectError = [&](DataSourceConfig c, const std::string& file, const QString& what) {
+      try {
+        makeDataSource(c);
+        QFAIL(qPrintable("expected a DataError for " + QString::fromStdString(file)));
+      } catch (const DataError& e) {
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(file)), e.what());
+        QVERIFY2(QString(e.what()).contains(what), e.what());
+      }
+    };
+    { std::ofstream f(dir + "/trunc.npy", std::ios::binary); f << "\x93NUMPY" << char(1) << char(0) << char(70) << char(0)
+        << "{'descr': '<f4', 'fortran_order': False, 'shape': (100, 5), }                 \n" << "abcd"; }
+    DataSourceConfig c;
+    c.kind = "features"; c.path = dir + "/trunc.npy"; c.labelsPath = dir + "/l.npy";
+    expectError(c, dir + "/trunc.npy", "truncated");
+    { std::ofstream f(dir + "/bad.npy"); f << "not numpy"; }
+    c.path = dir + "/bad.npy";
+    expectError(c, dir + "/bad.npy", "not a .npy");
+    { std::ofstream f(dir + "/bad.csv"); f << "0,1,2\n1,1\n"; }
+    c.path = dir + "/bad.csv";
+    expectError(c, dir + "/bad.csv", "line 2");
+    QDir().mkpath(QString::fromStdString(dir + "/badcifar"));
+    { std::ofstream f(dir + "/badcifar/train.bin", std::ios::binary); f << std::string(100, 'x'); }
+    c.kind = "cifar100"; c.path = dir + "/badcifar";
+    expectError(c, dir + "/badcifar/train.bin", "3074");
+    c.kind = "features"; c.path = dir + "/missing.npy";
+    expectError(c, dir + "/missing.npy", "cannot be opened");
+  }
+};
+
+QTEST_MAIN(TestTasks)
+#include "test_tasks.moc"

@@ -1,0 +1,312 @@
+#include "ui/main_window.h"
+
+#include "core/store/run_store.h"
+#include "ui/compare_view.h"
+#include "ui/curves_view.h"
+#include "ui/engine_bridge.h"
+#include "ui/eval_curves_view.h"
+#include "ui/experiment_editor.h"
+#include "ui/plot_style.h"
+#include "ui/run_browser.h"
+#include "ui/selectivity_view.h"
+
+#include <qcustomplot.h>
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QStyleFactory>
+#include <QTextEdit>
+#include <QTimer>
+#include <QUndoStack>
+
+namespace continua::ui {
+
+namespace {
+QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWidget* content, Qt::DockWidgetArea area) {
+  auto* d = new QDockWidget(title, w);
+  d->setObjectName(name);  // saveState() needs unique object names
+  d->setWidget(content);
+  w->addDockWidget(area, d);
+  return d;
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle("Continua");
+  setAcceptDrops(true);
+  setDockNestingEnabled(true);
+  m_engine = new EngineBridge(this);
+  m_editor = new ExperimentEditor;
+  m_browser = new RunBrowser;
+  m_curves = new CurvesView;
+  m_selectivity = new SelectivityView;
+  m_evalCurves = new EvalCurvesView;
+  m_compare = new CompareView;
+  m_log = new QTextEdit;
+  m_log->setReadOnly(true);
+  buildDocks();
+  buildMenus();
+
+  m_progress = new QProgressBar;
+  m_progress->setMaximumWidth(260);
+  m_progress->hide();
+  m_eta = new QLabel;
+  m_pause = new QPushButton("Pause");
+  m_pause->setCheckable(true);
+  m_pause->hide();
+  m_cancel = new QPushButton("Cancel run");
+  m_cancel->hide();
+  statusBar()->addPermanentWidget(m_eta);
+  statusBar()->addPermanentWidget(m_progress);
+  statusBar()->addPermanentWidget(m_pause);
+  statusBar()->addPermanentWidget(m_cancel);
+
+  connect(m_browser, &RunBrowser::selectionChanged, this, &MainWindow::onSelection);
+  connect(m_browser, &RunBrowser::errorOccurred, this, &MainWindow::showError);
+  connect(m_browser, &RunBrowser::resumeRequested, this, [this](qint64 id) { m_engine->resume(m_dbPath, id); });
+  connect(m_editor, &ExperimentEditor::runRequested, this, &MainWindow::onRunRequested);
+  connect(m_editor, &ExperimentEditor::errorOccurred, this, &MainWindow::showError);
+  connect(m_engine, &EngineBridge::runCreated, this, [this](qint64 id) {
+    m_browser->refresh();
+    m_browser->selectRun(id);
+    m_log->append(QString("run %1 started").arg(id));
+  });
+  connect(m_engine, &EngineBridge::progress, this, &MainWindow::onProgress);
+  connect(m_engine, &EngineBridge::logLine, m_log, &QTextEdit::append);
+  connect(m_engine, &EngineBridge::finished, this, &MainWindow::onFinished);
+  connect(m_pause, &QPushButton::toggled, this, [this](bool p) {
+    m_engine->setPaused(p);
+    m_pause->setText(p ? "Resume" : "Pause");
+  });
+  connect(m_cancel, &QPushButton::clicked, m_engine, &EngineBridge::cancel);
+  // Readers poll the database: new metric points, maps and run states, coalesced into one replot.
+  m_pollTimer = new QTimer(this);
+  m_pollTimer->setInterval(500);
+  connect(m_pollTimer, &QTimer::timeout, this, &MainWindow::poll);
+  m_pollTimer->start();
+
+  QSettings s;
+  restoreGeometry(s.value("window/geometry").toByteArray());
+  restoreState(s.value("window/state").toByteArray());
+  setDarkTheme(s.value("window/dark", false).toBool());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+  auto* editorDock = dock(this, "Experiment", "dockExperiment", m_editor, Qt::LeftDockWidgetArea);
+  auto* runsDock = dock(this, "Runs", "dockRuns", m_browser, Qt::BottomDockWidgetArea);
+  auto* curvesDock = dock(this, "Live curves", "dockCurves", m_curves, Qt::RightDockWidgetArea);
+  auto* mapsDock = dock(this, "Selectivity maps", "dockSelectivity", m_selectivity, Qt::RightDockWidgetArea);
+  auto* evalDock = dock(this, "Length generalisation", "dockLength", m_evalCurves, Qt::RightDockWidgetArea);
+  auto* compareDock = dock(this, "Compare", "dockCompare", m_compare, Qt::RightDockWidgetArea);
+  auto* logDock = dock(this, "Log", "dockLog", m_log, Qt::BottomDockWidgetArea);
+  tabifyDockWidget(curvesDock, mapsDock);
+  tabifyDockWidget(mapsDock, evalDock);
+  tabifyDockWidget(evalDock, compareDock);
+  tabifyDockWidget(runsDock, logDock);
+  curvesDock->raise();
+  runsDock->raise();
+  resizeDocks({editorDock, curvesDock}, {380, 900}, Qt::Horizontal);
+  resizeDocks({curvesDock, runsDock}, {520, 260}, Qt::Vertical);
+  (void)editorDock;
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu("&File");
+  file->addAction("&Open database...", QKeySequence::Open, this, [this] {
+    const QString p = QFileDialog::getOpenFileName(this, "Open run database", QFileInfo(m_dbPath).path(), "Run databases (*.db);;All files (*)");
+    if (!p.isEmpty()) openDatabase(p);
+  });
+  m_recentMenu = file->addMenu("Recent databases");
+  updateRecentMenu();
+  file->addSeparator();
+  file->addAction("&Load experiment...", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), m_editor, &ExperimentEditor::openDialog);
+  file->addAction("&Save experiment...", QKeySequence::Save, m_editor, &ExperimentEditor::saveDialog);
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+  QMenu* edit = menuBar()->addMenu("&Edit");
+  QAction* undo = m_editor->undoStack()->createUndoAction(this, "&Undo");
+  undo->setShortcut(QKeySequence::Undo);
+  QAction* redo = m_editor->undoStack()->createRedoAction(this, "&Redo");
+  redo->setShortcut(QKeySequence::Redo);
+  edit->addAction(undo);
+  edit->addAction(redo);
+  QMenu* run = menuBar()->addMenu("&Run");
+  run->addAction("&Start experiment", QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+    if (m_editor->isValid()) onRunRequested(QString::fromStdString(m_editor->config().dump()));
+  });
+  run->addAction("&Cancel run", QKeySequence(Qt::CTRL | Qt::Key_Period), m_engine, &EngineBridge::cancel);
+  run->addAction("&Refresh", QKeySequence::Refresh, this, [this] { m_browser->refresh(); onSelection(m_browser->selectedRuns()); });
+  run->addAction("&Tags...", QKeySequence(Qt::CTRL | Qt::Key_T), m_browser, &RunBrowser::editTags);
+  run->addAction("&Delete runs...", QKeySequence::Delete, m_browser, &RunBrowser::deleteSelected);
+  QMenu* view = menuBar()->addMenu("&View");
+  for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+  view->addSeparator();
+  QAction* dark = view->addAction("&Dark theme");
+  dark->setCheckable(true);
+  dark->setChecked(QSettings().value("window/dark", false).toBool());
+  connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
+}
+
+void MainWindow::setDarkTheme(bool dark) {
+  qApp->setStyle(QStyleFactory::create("Fusion"));
+  QPalette p;
+  if (dark) {
+    p.setColor(QPalette::Window, QColor(45, 45, 48));
+    p.setColor(QPalette::WindowText, QColor(220, 220, 220));
+    p.setColor(QPalette::Base, QColor(30, 30, 32));
+    p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+    p.setColor(QPalette::Text, QColor(220, 220, 220));
+    p.setColor(QPalette::Button, QColor(55, 55, 58));
+    p.setColor(QPalette::ButtonText, QColor(220, 220, 220));
+    p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::ToolTipBase, QColor(55, 55, 58));
+    p.setColor(QPalette::ToolTipText, QColor(220, 220, 220));
+  } else {
+    p = qApp->style()->standardPalette();
+  }
+  qApp->setPalette(p);
+  QSettings().setValue("window/dark", dark);
+  for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
+    stylePlot(plot);
+    plot->replot();
+  }
+}
+
+bool MainWindow::openDatabase(const QString& path) {
+  try {
+    auto store = std::make_shared<core::RunStore>(path.toStdString());
+    store->markInterruptedRuns();
+    m_store = store;
+    m_dbPath = path;
+  } catch (const std::exception& e) {
+    showError(e.what());
+    return false;
+  }
+  setWindowTitle("Continua - " + QFileInfo(path).fileName());
+  m_browser->setStore(m_store);
+  m_curves->setStore(m_store);
+  m_selectivity->setStore(m_store);
+  m_evalCurves->setStore(m_store);
+  m_compare->setStore(m_store);
+  rememberDatabase(path);
+  statusBar()->showMessage("database " + path, 5000);
+  return true;
+}
+
+void MainWindow::rememberDatabase(const QString& path) {
+  QSettings s;
+  QStringList recent = s.value("recentDatabases").toStringList();
+  recent.removeAll(path);
+  recent.prepend(path);
+  while (recent.size() > 8) recent.removeLast();
+  s.setValue("recentDatabases", recent);
+  updateRecentMenu();
+}
+
+void MainWindow::updateRecentMenu() {
+  if (!m_recentMenu) return;
+  m_recentMenu->clear();
+  for (const QString& p : QSettings().value("recentDatabases").toStringList())
+    m_recentMenu->addAction(p, this, [this, p] { openDatabase(p); });
+}
+
+void MainWindow::showError(const QString& message) {
+  m_log->append("<span style='color:#c62828'>" + message.toHtmlEscaped() + "</span>");
+  statusBar()->showMessage(message, 10000);
+  QMessageBox::warning(this, "Continua", message);
+}
+
+void MainWindow::onSelection(const std::vector<int64_t>& runs) {
+  m_curves->setRuns(runs);
+  m_selectivity->setRun(runs.empty() ? 0 : runs.back());
+  m_evalCurves->setRuns(runs);
+  m_compare->setRuns(runs);
+}
+
+void MainWindow::onRunRequested(const QString& configJson) {
+  if (m_engine->busy()) {
+    showError("A run is already training in this window; cancel it or wait for it to finish.");
+    return;
+  }
+  m_progress->setValue(0);
+  m_progress->show();
+  m_pause->show();
+  m_cancel->show();
+  m_engine->start(m_dbPath, configJson);
+}
+
+void MainWindow::onProgress(qint64 step, qint64 total, double, double eta, double loss) {
+  m_progress->setMaximum(int(total));
+  m_progress->setValue(int(step));
+  m_eta->setText(QString("step %1/%2  loss %3  ETA %4:%5")
+                     .arg(step).arg(total).arg(loss, 0, 'f', 4).arg(int(eta) / 60).arg(int(eta) % 60, 2, 10, QChar('0')));
+}
+
+void MainWindow::onFinished(qint64 runId, const QString& status, const QString& message) {
+  m_progress->hide();
+  m_pause->hide();
+  m_pause->setChecked(false);
+  m_cancel->hide();
+  m_eta->setText(QString("run %1 %2").arg(runId).arg(status));
+  m_log->append(QString("run %1: %2 %3").arg(runId).arg(status, message));
+  m_browser->refresh();
+  onSelection(m_browser->selectedRuns());
+  if (status == "failed" || status == "diverged") showError(QString("Run %1 %2: %3").arg(runId).arg(status, message));
+}
+
+void MainWindow::poll() {
+  if (!m_store) return;
+  m_browser->refresh();
+  m_curves->pollNewPoints();
+  if (m_engine->busy()) m_selectivity->reload();
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (m_engine->busy()) {
+    CloseChoice choice = m_closeChoice;
+    if (choice == CloseChoice::Ask) {
+      const auto answer = QMessageBox::question(
+          this, "A run is training",
+          "A run is still training. Cancel it (it keeps a checkpoint and can be resumed) and quit?",
+          QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+      choice = answer == QMessageBox::Yes ? CloseChoice::CancelRun : CloseChoice::KeepWindow;
+    }
+    if (choice == CloseChoice::KeepWindow) {
+      e->ignore();
+      return;
+    }
+    m_engine->stopAndWait();  // the engine checkpoints and marks the run cancelled before we go
+  }
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  e->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+  for (const QUrl& url : e->mimeData()->urls()) {
+    const QString p = url.toLocalFile();
+    if (p.endsWith(".json")) m_editor->loadFile(p);
+    else openDatabase(p);
+  }
+}
+
+}  // namespace continua::ui

@@ -1,0 +1,86 @@
+#pragma once
+// The workbench window: dock widgets for the experiment editor, run browser, live curves, selectivity maps,
+// length generalisation and compare view. Layout, geometry and recent databases are remembered with QSettings.
+#include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+class QTextEdit;
+
+namespace continua::core {
+class RunStore;
+}
+
+namespace continua::ui {
+
+class EngineBridge;
+class ExperimentEditor;
+class RunBrowser;
+class CurvesView;
+class SelectivityView;
+class EvalCurvesView;
+class CompareView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  bool openDatabase(const QString& path);
+  QString databasePath() const { return m_dbPath; }
+
+  ExperimentEditor* editor() const { return m_editor; }
+  RunBrowser* runBrowser() const { return m_browser; }
+  CurvesView* curves() const { return m_curves; }
+  SelectivityView* selectivity() const { return m_selectivity; }
+  EvalCurvesView* evalCurves() const { return m_evalCurves; }
+  CompareView* compare() const { return m_compare; }
+  EngineBridge* engine() const { return m_engine; }
+  // What to do when closing during training: ask (default), or a fixed answer for tests and scripts.
+  enum class CloseChoice { Ask, CancelRun, KeepWindow };
+  void setCloseChoice(CloseChoice c) { m_closeChoice = c; }
+  void setDarkTheme(bool dark);
+
+ public slots:
+  void showError(const QString& message);
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
+  void dragEnterEvent(QDragEnterEvent* e) override;
+  void dropEvent(QDropEvent* e) override;
+
+ private:
+  void buildDocks();
+  void buildMenus();
+  void onSelection(const std::vector<int64_t>& runs);
+  void onRunRequested(const QString& configJson);
+  void onProgress(qint64 step, qint64 total, double elapsed, double eta, double loss);
+  void onFinished(qint64 runId, const QString& status, const QString& message);
+  void poll();
+  void rememberDatabase(const QString& path);
+  void updateRecentMenu();
+
+  QString m_dbPath;
+  std::shared_ptr<core::RunStore> m_store;
+  EngineBridge* m_engine;
+  ExperimentEditor* m_editor;
+  RunBrowser* m_browser;
+  CurvesView* m_curves;
+  SelectivityView* m_selectivity;
+  EvalCurvesView* m_evalCurves;
+  CompareView* m_compare;
+  QTextEdit* m_log;
+  QProgressBar* m_progress;
+  QLabel* m_eta;
+  QPushButton *m_pause, *m_cancel;
+  QTimer* m_pollTimer;
+  QMenu* m_recentMenu = nullptr;
+  CloseChoice m_closeChoice = CloseChoice::Ask;
+};
+
+}  // namespace continua::ui

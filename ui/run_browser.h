@@ -1,0 +1,45 @@
+#pragma once
+// Run browser: every run in the database with search, status filter, multi-select, rename (edit the name),
+// tags, notes and delete (with confirmation). Emits the selection for the other views.
+#include "ui/run_table_model.h"
+
+#include <QWidget>
+
+class QLineEdit;
+class QComboBox;
+class QTableView;
+class QSortFilterProxyModel;
+
+namespace continua::ui {
+
+class RunBrowser : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunBrowser(QWidget* parent = nullptr);
+  void setStore(std::shared_ptr<core::RunStore> store);
+  std::vector<int64_t> selectedRuns() const;
+  void selectRun(int64_t id);
+  QTableView* table() const { return m_table; }
+
+ public slots:
+  void refresh();
+  void editTags();
+  void editNotes();
+  void deleteSelected();
+
+ signals:
+  void selectionChanged(const std::vector<int64_t>& runs);
+  void resumeRequested(qint64 runId);
+  void errorOccurred(const QString& message);
+
+ private:
+  void showContextMenu(const QPoint& pos);
+  std::shared_ptr<core::RunStore> m_store;
+  RunTableModel* m_model;
+  QSortFilterProxyModel* m_proxy;
+  QTableView* m_table;
+  QLineEdit* m_search;
+  QComboBox* m_status;
+};
+
+}  // namespace continua::ui

@@ -1,0 +1,161 @@
+#include "ui/selectivity_view.h"
+
+#include "ui/plot_export.h"
+
+#include <qcustomplot.h>
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QVBoxLayout>
+
+namespace continua::ui {
+
+namespace {
+QCPColorMap* makeMap(QCustomPlot* plot) {
+  plot->axisRect()->setupFullAxesBox(true);
+  plot->xAxis->setLabel("earlier token");
+  plot->yAxis->setLabel("query");
+  plot->yAxis->setRangeReversed(true);  // row 0 at the top, like a matrix
+  auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
+  map->setGradient(QCPColorGradient::gpThermal);
+  map->setInterpolate(false);
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  return map;
+}
+}  // namespace
+
+SelectivityView::SelectivityView(QWidget* parent) : QWidget(parent) {
+  m_modelPlot = new QCustomPlot(this);
+  m_modelPlot->setObjectName("selectivityModelPlot");
+  m_truthPlot = new QCustomPlot(this);
+  m_truthPlot->setObjectName("selectivityTruthPlot");
+  m_modelMap = makeMap(m_modelPlot);
+  m_truthMap = makeMap(m_truthPlot);
+  m_layer = new QComboBox(this);
+  m_step = new QSlider(Qt::Horizontal, this);
+  m_stepLabel = new QLabel(this);
+  m_kl = new QLabel(this);
+  auto* exportModel = new QPushButton("Export model map...", this);
+  auto* exportTruth = new QPushButton("Export truth map...", this);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel("Layer:"));
+  bar->addWidget(m_layer);
+  bar->addWidget(new QLabel("Evaluation step:"));
+  bar->addWidget(m_step, 1);
+  bar->addWidget(m_stepLabel);
+  bar->addWidget(m_kl);
+  bar->addWidget(exportModel);
+  bar->addWidget(exportTruth);
+  auto* plots = new QHBoxLayout;
+  plots->addWidget(m_modelPlot);
+  plots->addWidget(m_truthPlot);
+  auto* lay = new QVBoxLayout(this);
+  lay->setContentsMargins(2, 2, 2, 2);
+  lay->addLayout(bar);
+  lay->addLayout(plots, 1);
+  connect(m_step, &QSlider::valueChanged, this, &SelectivityView::showStep);
+  connect(m_layer, &QComboBox::currentIndexChanged, this, &SelectivityView::showStep);
+  connect(exportModel, &QPushButton::clicked, this, [this] { exportPlotInteractively(this, m_modelPlot, "model-map"); });
+  connect(exportTruth, &QPushButton::clicked, this, [this] { exportPlotInteractively(this, m_truthPlot, "truth-map"); });
+}
+
+void SelectivityView::setStore(std::shared_ptr<core::RunStore> store) {
+  m_store = std::move(store);
+  m_run = 0;
+  reload();
+}
+
+void SelectivityView::setRun(int64_t run) {
+  m_run = run;
+  reload();
+}
+
+void SelectivityView::reload() {
+  m_steps = (m_store && m_run) ? m_store->mapSteps(m_run) : std::vector<int64_t>();
+  QSignalBlocker block(m_step);
+  m_step->setRange(0, std::max<int>(0, int(m_steps.size()) - 1));
+  m_step->setValue(m_step->maximum());
+  showStep();
+}
+
+QSize SelectivityView::modelMapSize() const {
+  int k = 0, v = 0;
+  m_modelMap->data()->keySize() ? (k = m_modelMap->data()->keySize(), v = m_modelMap->data()->valueSize()) : 0;
+  return QSize(k, v);
+}
+
+QSize SelectivityView::truthMapSize() const {
+  return QSize(m_truthMap->data()->keySize(), m_truthMap->data()->valueSize());
+}
+
+void SelectivityView::drawMap(QCustomPlot* plot, QCPColorMap* map, const core::StoredMap* m, const QString& title, double maxValue) {
+  for (int i = plot->itemCount() - 1; i >= 0; --i) plot->removeItem(i);
+  if (plot->plotLayout()->rowCount() > 1) plot->plotLayout()->removeAt(0), plot->plotLayout()->simplify();
+  if (!m) {
+    map->data()->clear();
+    map->data()->setSize(0, 0);
+    plot->replot();
+    return;
+  }
+  map->data()->setSize(m->cols, m->rows);
+  map->data()->setRange(QCPRange(0, m->cols - 1), QCPRange(0, m->rows - 1));
+  for (int r = 0; r < m->rows; ++r)
+    for (int c = 0; c < m->cols; ++c) map->data()->setCell(c, r, m->values[size_t(r) * m->cols + c]);
+  map->setDataRange(QCPRange(0, std::max(maxValue, 1e-6)));  // one colour scale for both maps
+  // Task boundaries along the token axis (and the query axis for MCL probes).
+  const int perTask = m->meta.value("tokens_per_task", 0), queriesPerTask = m->meta.value("queries_per_task", 0);
+  if (perTask > 0) {
+    for (int x = perTask; x < m->cols; x += perTask) {
+      auto* line = new QCPItemStraightLine(plot);
+      line->point1->setCoords(x - 0.5, 0);
+      line->point2->setCoords(x - 0.5, 1);
+      line->setPen(QPen(QColor(255, 255, 255, 140), 1, Qt::DashLine));
+    }
+    for (int y = queriesPerTask; queriesPerTask > 0 && y < m->rows; y += queriesPerTask) {
+      auto* line = new QCPItemStraightLine(plot);
+      line->point1->setCoords(0, y - 0.5);
+      line->point2->setCoords(1, y - 0.5);
+      line->setPen(QPen(QColor(255, 255, 255, 140), 1, Qt::DashLine));
+    }
+  }
+  plot->plotLayout()->insertRow(0);
+  plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, title, QFont("sans", 10, QFont::Bold)));
+  plot->xAxis->setRange(-0.5, m->cols - 0.5);
+  plot->yAxis->setRange(-0.5, m->rows - 0.5);
+  plot->replot();
+}
+
+void SelectivityView::showStep() {
+  std::vector<core::StoredMap> maps;
+  int64_t step = 0;
+  if (!m_steps.empty()) {
+    step = m_steps[size_t(std::clamp(m_step->value(), 0, int(m_steps.size()) - 1))];
+    maps = m_store->maps(m_run, step);
+  }
+  // Layer list from the maps at this step.
+  QStringList layers;
+  for (const auto& m : maps)
+    if (m.kind == "model") layers << QString::fromStdString(m.layerName);
+  const int keep = m_layer->currentIndex();
+  {
+    QSignalBlocker block(m_layer);
+    m_layer->clear();
+    m_layer->addItems(layers);
+    m_layer->setCurrentIndex(std::clamp(keep, 0, std::max(0, int(layers.size()) - 1)));
+  }
+  const core::StoredMap *model = nullptr, *truth = nullptr;
+  for (const auto& m : maps)
+    if (m.layer == m_layer->currentIndex()) (m.kind == "model" ? model : truth) = &m;
+  double maxValue = 0;
+  for (const auto* m : {model, truth})
+    if (m) for (float v : m->values) maxValue = std::max(maxValue, double(v));
+  drawMap(m_modelPlot, m_modelMap, model, "model association q", maxValue);
+  drawMap(m_truthPlot, m_truthMap, truth, truth ? "ground truth p" : "ground truth: not defined for this task", maxValue);
+  m_stepLabel->setText(m_steps.empty() ? "no maps saved" : QString("step %1").arg(step));
+  m_kl->setText(model && truth ? QString("KL(p || q) = %1").arg(model->kl, 0, 'f', 3) : QString());
+}
+
+}  // namespace continua::ui
