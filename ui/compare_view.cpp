@@ -47,6 +47,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   m_showAll = new QCheckBox("show all keys", this);
   m_groupSeeds = new QCheckBox("group runs that differ only by seed (mean +- std)", this);
   m_metric = new QComboBox(this);
+  m_metric->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   m_plot = new QCustomPlot(this);
   m_plot->setObjectName("comparePlot");
   m_plot->legend->setVisible(true);

@@ -25,6 +25,7 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   m_plot->xAxis->setLabel("step");
   m_key = new QComboBox(this);
   m_key->setMinimumContentsLength(18);
+  m_key->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   m_xAxis = new QComboBox(this);
   m_xAxis->addItems({"step", "wall time (s)"});
   m_smoothing = new QSlider(Qt::Horizontal, this);
@@ -153,6 +154,7 @@ void CurvesView::replot() {
     smooth->setPen(QPen(c, 2));
     smooth->setName(QString("run %1").arg(id));
   }
+  m_plot->legend->setVisible(m_plot->graphCount() > 0);
   m_plot->xAxis->setLabel(byWall ? "wall time (s)" : "step");
   m_plot->yAxis->setLabel(m_key->currentText());
   if (m_logY->isChecked()) {

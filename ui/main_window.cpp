@@ -105,22 +105,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() = default;
 
 void MainWindow::buildDocks() {
+  // Left: the experiment above the run list; right: the plots, full height, one tab each.
   auto* editorDock = dock(this, "Experiment", "dockExperiment", m_editor, Qt::LeftDockWidgetArea);
-  auto* runsDock = dock(this, "Runs", "dockRuns", m_browser, Qt::BottomDockWidgetArea);
+  auto* runsDock = dock(this, "Runs", "dockRuns", m_browser, Qt::LeftDockWidgetArea);
+  auto* logDock = dock(this, "Log", "dockLog", m_log, Qt::LeftDockWidgetArea);
   auto* curvesDock = dock(this, "Live curves", "dockCurves", m_curves, Qt::RightDockWidgetArea);
   auto* mapsDock = dock(this, "Selectivity maps", "dockSelectivity", m_selectivity, Qt::RightDockWidgetArea);
   auto* evalDock = dock(this, "Length generalisation", "dockLength", m_evalCurves, Qt::RightDockWidgetArea);
   auto* compareDock = dock(this, "Compare", "dockCompare", m_compare, Qt::RightDockWidgetArea);
-  auto* logDock = dock(this, "Log", "dockLog", m_log, Qt::BottomDockWidgetArea);
+  splitDockWidget(editorDock, runsDock, Qt::Vertical);
+  tabifyDockWidget(runsDock, logDock);
   tabifyDockWidget(curvesDock, mapsDock);
   tabifyDockWidget(mapsDock, evalDock);
   tabifyDockWidget(evalDock, compareDock);
-  tabifyDockWidget(runsDock, logDock);
   curvesDock->raise();
   runsDock->raise();
-  resizeDocks({editorDock, curvesDock}, {380, 900}, Qt::Horizontal);
-  resizeDocks({curvesDock, runsDock}, {520, 260}, Qt::Vertical);
-  (void)editorDock;
+  resizeDocks({editorDock, curvesDock}, {560, 1000}, Qt::Horizontal);
+  resizeDocks({editorDock, runsDock}, {560, 380}, Qt::Vertical);
 }
 
 void MainWindow::buildMenus() {
@@ -204,6 +205,8 @@ bool MainWindow::openDatabase(const QString& path) {
   m_compare->setStore(m_store);
   rememberDatabase(path);
   statusBar()->showMessage("database " + path, 5000);
+  const auto runs = m_store->listRuns();
+  if (!runs.empty()) m_browser->selectRun(runs.back().id);  // show the newest run straight away
   return true;
 }
 

@@ -34,7 +34,13 @@ SelectivityView::SelectivityView(QWidget* parent) : QWidget(parent) {
   m_truthPlot->setObjectName("selectivityTruthPlot");
   m_modelMap = makeMap(m_modelPlot);
   m_truthMap = makeMap(m_truthPlot);
+  auto* scale = new QCPColorScale(m_truthPlot);  // one scale: both maps use the same data range
+  m_truthPlot->plotLayout()->addElement(0, 1, scale);
+  scale->setGradient(QCPColorGradient::gpThermal);
+  scale->axis()->setLabel("association weight");
+  m_truthMap->setColorScale(scale);
   m_layer = new QComboBox(this);
+  m_layer->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   m_step = new QSlider(Qt::Horizontal, this);
   m_stepLabel = new QLabel(this);
   m_kl = new QLabel(this);

@@ -34,8 +34,8 @@ nn::Sequential cnnEncoder(int64_t channels, int64_t size, int64_t d) {
 }  // namespace
 
 EpisodeLearner::EpisodeLearner(const ModelConfig& model, std::vector<int64_t> inputShape, int64_t labelVocab,
-                               int64_t targetDim)
-    : m_inputShape(std::move(inputShape)), m_targetDim(targetDim) {
+                               int64_t targetDim, bool jointTokens)
+    : m_inputShape(std::move(inputShape)), m_targetDim(targetDim), m_joint(jointTokens) {
   const int64_t D = model.dModel;
   m_backbone = register_module("backbone", makeSequenceModel(model));
   m_xEncoder = register_module("x_encoder", m_inputShape.size() == 3 ? cnnEncoder(m_inputShape[0], m_inputShape[1], D)
@@ -62,6 +62,7 @@ Tensor EpisodeLearner::encodeX(const Tensor& x) {
 Tensor EpisodeLearner::streamTokens(const EpisodeBatch& e) {
   Tensor ex = encodeX(e.streamX);
   Tensor ey = regression() ? m_yEncoder->forward(e.streamY) : m_yEmbed->forward(e.streamY);
+  if (m_joint) return ex + ey;                       // [x1+y1, x2+y2, ...]
   return torch::stack({ex, ey}, 2).flatten(1, 2);  // [x1, y1, x2, y2, ...]
 }
 

@@ -18,9 +18,10 @@ struct LearnerOutput {
 
 class EpisodeLearner : public torch::nn::Module {
  public:
-  EpisodeLearner(const ModelConfig& model, std::vector<int64_t> inputShape, int64_t labelVocab, int64_t targetDim);
+  EpisodeLearner(const ModelConfig& model, std::vector<int64_t> inputShape, int64_t labelVocab, int64_t targetDim,
+                 bool jointTokens = false);
   LearnerOutput forward(const EpisodeBatch& episodes, bool wantMaps, bool perHead = false);
-  torch::Tensor streamTokens(const EpisodeBatch& episodes);  // (B, 2n, D)
+  torch::Tensor streamTokens(const EpisodeBatch& episodes);  // (B, 2n, D) interleaved, (B, n, D) joint
   SequenceModel& backbone() { return *m_backbone; }
   bool regression() const { return m_targetDim > 0; }
 
@@ -33,6 +34,7 @@ class EpisodeLearner : public torch::nn::Module {
   torch::nn::Linear m_head{nullptr};
   std::vector<int64_t> m_inputShape;
   int64_t m_targetDim = 0;
+  bool m_joint = false;
 };
 
 class PromptLearner : public torch::nn::Module {

@@ -137,7 +137,7 @@ Tensor MambaMixer::ssmOutput(const Tensor& x) {
   return selectiveScan(in).out;
 }
 
-Tensor MambaMixer::implicitAttention(const Tensor& x) {
+Tensor MambaMixer::implicitAttention(const Tensor& x, bool absPerChannel) {
   Projected p = project(x);
   Tensor d = dt(p.dtRaw);               // (B, L, E)
   Tensor S = d.cumsum(1);               // S_t = sum_{r<=t} dt_r
@@ -149,14 +149,15 @@ Tensor MambaMixer::implicitAttention(const Tensor& x) {
     Tensor Ss = S.index({Slice(), Slice(0, t + 1)});                     // (B, t+1, E)
     Tensor decay = torch::exp((St - Ss).unsqueeze(-1) * a);             // (B, t+1, E, N)
     Tensor key = decay * (d.index({Slice(), Slice(0, t + 1)}).unsqueeze(-1) * p.B.index({Slice(), Slice(0, t + 1)}).unsqueeze(2));
-    Tensor m = (key * p.C.index({Slice(), Slice(t, t + 1)}).unsqueeze(2)).sum(-1).mean(-1);  // (B, t+1)
+    Tensor perChannel = (key * p.C.index({Slice(), Slice(t, t + 1)}).unsqueeze(2)).sum(-1);  // (B, t+1, E)
+    Tensor m = (absPerChannel ? perChannel.abs() : perChannel).mean(-1);
     rows.push_back(F::pad(m, F::PadFuncOptions({0, L - t - 1})));
   }
   return torch::stack(rows, 1);
 }
 
 Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
-  if (!xq.defined()) return normaliseRows(implicitAttention(x).abs());
+  if (!xq.defined()) return normaliseRows(implicitAttention(x, true));
   // Queries after the stream: the decay from token s to the query factors into a stream part
   // exp(A (S_end - S_s)) and a query part exp(A dt_q), both <= 1, so no (B, Q, L, E, N) tensor is needed.
   Projected p = project(x);
@@ -169,8 +170,19 @@ Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
   cache.tensors = {Tensor(), CausalConv::lastWindow(p.xin, m_o.dConv)};
   Projected q = projectQueries(xq, cache.tensors[1]);
   Tensor query = torch::exp(dt(q.dtRaw).unsqueeze(-1) * a) * q.C.unsqueeze(2);            // (B, Q, E, N)
-  Tensor m = torch::einsum("bqen,bsen->bqs", {query, key}) / double(m_o.inner());
-  return normaliseRows(m.abs());
+  // mean over channels of |M_d|: signed channel contributions would cancel in a plain mean, leaving a map
+  // (and a regularisation gradient) that says little about where each channel reads. Chunked over channels
+  // so the (B, Q, L, channels) intermediate stays small.
+  const int64_t E = m_o.inner(), chunk = 32;
+  Tensor total;
+  for (int64_t e0 = 0; e0 < E; e0 += chunk) {
+    Tensor part = torch::einsum("bqen,bsen->bqse", {query.index({Slice(), Slice(), Slice(e0, e0 + chunk)}),
+                                                      key.index({Slice(), Slice(), Slice(e0, e0 + chunk)})})
+                      .abs()
+                      .sum(-1);
+    total = total.defined() ? total + part : part;
+  }
+  return normaliseRows(total / double(E));
 }
 
 double MambaMixer::flopsPerToken(int64_t) const {

@@ -39,10 +39,11 @@ class MambaMixer : public Mixer {
   double flopsPerToken(int64_t context) const override;
   std::string kind() const override { return "mamba"; }
 
+  // association(): rows of a[t, s] = mean_d |M_d[t, s]| normalised over s (docs/DECISIONS.md).
   // The implicit attention M[t, s] = sum_n C_t[n] exp(A sum_{r=s+1..t} dt_r) dt_s B_s[n], averaged over
   // channels, signed and unnormalised: (B, L, L), lower triangular. y_ssm = M @ x_conv + D * x_conv for a
   // single channel.
-  torch::Tensor implicitAttention(const torch::Tensor& x);
+  torch::Tensor implicitAttention(const torch::Tensor& x, bool absPerChannel = false);
   // Pieces exposed for tests: the conv + SiLU output and the pre-gate scan output y_ssm.
   torch::Tensor convolved(const torch::Tensor& x);
   torch::Tensor ssmOutput(const torch::Tensor& x);

@@ -71,12 +71,13 @@ EpisodeBatch sampleSineEpisodes(const EpisodeShape& shape, int64_t batch, double
   return e;
 }
 
-Tensor groundTruthAssociation(const EpisodeBatch& e, bool includeLabelTokens) {
+Tensor groundTruthAssociation(const EpisodeBatch& e, bool includeLabelTokens, bool jointTokens) {
   // A query relates to the stream examples of its own class (label codes are unique within an episode);
   // for regression, of its own task. Stream token 2i is x_i, 2i+1 is y_i.
   Tensor same = e.regression ? e.queryTask.unsqueeze(-1).eq(e.streamTask.unsqueeze(1))
                              : e.queryY.unsqueeze(-1).eq(e.streamY.unsqueeze(1));
   same = same.to(torch::kFloat32);  // (B, Q, n)
+  if (jointTokens) return same / same.sum(-1, true).clamp_min(1e-12);
   Tensor yWeight = includeLabelTokens ? same : torch::zeros_like(same);
   Tensor p = torch::stack({same, yWeight}, -1).flatten(2);  // (B, Q, 2n)
   return p / p.sum(-1, true).clamp_min(1e-12);

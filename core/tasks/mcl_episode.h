@@ -33,6 +33,7 @@ constexpr int64_t kSineDim = 50;
 
 // Ground-truth association p of every query with the interleaved stream tokens [x_1, y_1, x_2, y_2, ...]:
 // uniform over the x tokens of the query's class (and their y tokens when includeLabelTokens). (B, Q, 2n).
-torch::Tensor groundTruthAssociation(const EpisodeBatch& episodes, bool includeLabelTokens);
+// With joint tokens (one per example): uniform over the query's class examples, (B, Q, n).
+torch::Tensor groundTruthAssociation(const EpisodeBatch& episodes, bool includeLabelTokens, bool jointTokens = false);
 
 }  // namespace continua::core
