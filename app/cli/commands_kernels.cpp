@@ -64,6 +64,15 @@ void registerKernelCommands(CLI::App& app) {
   scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
   scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the (slow) LibTorch-ops reference");
   scan->callback([] { setExitCode(core::runScanBenchmark(scanOpts, std::cout)); });
+
+  auto* train = bench->add_subcommand("train", "Meta-training throughput and memory per model; streaming memory vs length");
+  static core::TrainBenchOptions trainOpts;
+  train->add_option("--json", trainOpts.jsonPath, "Also write the results to this JSON file");
+  train->add_option("--threads", trainOpts.threads, "Intra-op threads (default: 1)");
+  train->add_option("--steps", trainOpts.steps, "Timed training steps per model");
+  train->add_option("--tasks", trainOpts.tasks, "Tasks per episode");
+  train->add_flag("--quick", trainOpts.quick, "Two models, short streams (seconds, for smoke tests)");
+  train->callback([] { setExitCode(core::runTrainBenchmark(trainOpts, std::cout)); });
 }
 
 }  // namespace continua::app

@@ -20,4 +20,14 @@ struct ScanBenchOptions {
 // Returns a process exit code.
 int runScanBenchmark(const ScanBenchOptions& options, std::ostream& out);
 
+struct TrainBenchOptions {
+  std::string jsonPath;
+  int threads = 1;
+  int steps = 10;
+  int64_t batch = 8, tasks = 10;
+  bool quick = false;
+};
+
+int runTrainBenchmark(const TrainBenchOptions& options, std::ostream& out);
+
 }  // namespace continua::core

@@ -11,8 +11,6 @@ namespace continua::core {
 using nlohmann::json;
 using torch::Tensor;
 
-ModelConfig modelConfigFromJson(const json& c);
-
 namespace {
 
 class IclRunner : public TaskRunner {

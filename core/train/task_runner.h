@@ -2,6 +2,7 @@
 // What the trainer needs from a task family (MCL episodes or ICL prompts): the learner module, one training
 // loss, evaluations, probe association maps and the final sweeps. The trainer owns the loop, optimizer,
 // schedule, checkpoints, store and observer; a TaskRunner knows nothing of them.
+#include "core/models/sequence_model.h"
 #include "core/store/run_store.h"
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,9 @@ class TaskRunner {
 
 // Builds the runner for a validated, defaults-filled experiment config. Throws ConfigError / DataError.
 std::unique_ptr<TaskRunner> makeTaskRunner(const nlohmann::json& config, torch::Device device);
+
+// The model section of an experiment document as a ModelConfig.
+ModelConfig modelConfigFromJson(const nlohmann::json& config);
 
 // KL(p || q) per row over the positions where p > 0, averaged over all rows. p, q: (..., L).
 torch::Tensor selectivityKl(const torch::Tensor& p, const torch::Tensor& q);

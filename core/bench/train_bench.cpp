@@ -1,0 +1,145 @@
+// `continua-cli bench train`: for each model family on the same MCL episode shape, meta-training throughput
+// (episodes/s) and peak memory, and meta-test memory as the stream grows (streaming state bytes and peak RSS
+// after consuming L tokens one at a time). Memory is measured, never estimated: every cell runs in a forked
+// child and the parent reads the child's peak resident set (getrusage via wait4); the streaming state is the
+// bytes of the tensors the model actually holds.
+#include "core/bench/bench.h"
+#include "core/config/experiment_schema.h"
+#include "core/train/task_runner.h"
+#include "core/util/environment.h"
+#include "core/util/table.h"
+
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+namespace continua::core {
+using nlohmann::json;
+
+namespace {
+
+struct ChildResult {
+  double value = 0;     // what the child measured (episodes/s or state bytes)
+  double peakMiB = 0;   // the child's peak resident set
+  bool ok = false;
+};
+
+// Runs work() in a forked child; it writes one double through a pipe.
+ChildResult inChild(const std::function<double()>& work) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    double v = -1;
+    try { v = work(); } catch (...) {}
+    if (write(fds[1], &v, sizeof v) != sizeof v) _exit(2);
+    _exit(0);
+  }
+  close(fds[1]);
+  double v = -1;
+  const bool got = read(fds[0], &v, sizeof v) == sizeof v;
+  close(fds[0]);
+  int status = 0;
+  struct rusage ru;
+  std::memset(&ru, 0, sizeof ru);
+  wait4(pid, &status, 0, &ru);
+  return {v, ru.ru_maxrss / 1024.0, got && v >= 0};
+}
+
+json benchConfig(const std::string& family, int64_t tasks) {
+  json c = presetExperiment("quickstart");
+  c["model"]["family"] = family;
+  c["model"]["positional"] = family == "transformer" || family == "hybrid" ? "sinusoidal" : "auto";
+  c["episode"]["tasks"] = tasks;
+  c["episode"]["curriculum_start_tasks"] = 0;
+  c["eval_episode"]["tasks"] = tasks;
+  c["task"]["label_vocab"] = tasks;
+  c["model"]["heads"] = 4;
+  return c;
+}
+
+std::string fmt(double v, int p = 1) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", p, v);
+  return b;
+}
+
+}  // namespace
+
+int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
+  setThreadCount(o.threads);
+  Environment env = currentEnvironment("cpu");
+  out << "bench train: " << describe(env) << "\n";
+  out << "episode: " << o.tasks << " tasks x 5 shots (+2 queries per class), batch " << o.batch << ", d_model 64, 2 layers\n\n";
+  TextTable train({"model", "params", "episodes/s", "peak RSS MiB"});
+  std::vector<std::string> families = {"mamba", "transformer", "linear-transformer", "performer", "s4", "s4-mamba",
+                                       "hybrid", "mambaformer", "mamba-moe"};
+  if (o.quick) families = {"mamba", "transformer"};
+  json results = {{"train", json::array()}, {"stream", json::array()}};
+  const ChildResult baseline = inChild([] { return 0.0; });
+  for (const auto& f : families) {
+    int64_t params = 0;
+    ChildResult r = inChild([&] {
+      json c = withDefaults(benchConfig(f, o.tasks));
+      c["optim"]["batch_size"] = o.batch;
+      torch::manual_seed(0);
+      auto runner = makeTaskRunner(c, torch::kCPU);
+      torch::optim::Adam opt(runner->module().parameters(), 1e-3);
+      auto gen = at::detail::createCPUGenerator(0);
+      auto stepOnce = [&](int64_t s) {
+        TrainLoss l = runner->trainLoss(s, gen, 0.0);
+        opt.zero_grad();
+        l.total.backward();
+        opt.step();
+      };
+      stepOnce(1);  // warm-up
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int s = 0; s < o.steps; ++s) stepOnce(s + 2);
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return double(o.steps * o.batch) / sec;
+    });
+    {
+      torch::manual_seed(0);
+      auto runner = makeTaskRunner(withDefaults(benchConfig(f, o.tasks)), torch::kCPU);
+      for (const auto& p : runner->module().parameters()) params += p.numel();
+    }
+    train.addRow({f, std::to_string(params), r.ok ? fmt(r.value, 2) : "failed", fmt(r.peakMiB - baseline.peakMiB)});
+    results["train"].push_back({{"model", f}, {"params", params}, {"episodes_per_s", r.value}, {"peak_rss_mib_over_baseline", r.peakMiB - baseline.peakMiB}});
+  }
+  train.print(out);
+
+  out << "\nMeta-test streaming (one token at a time, batch 1): state held by the model and peak RSS over baseline\n";
+  TextTable stream({"model", "stream tokens", "state bytes", "peak RSS MiB"});
+  for (const auto& f : std::vector<std::string>{"mamba", "transformer", "linear-transformer", "s4"}) {
+    for (int64_t L : o.quick ? std::vector<int64_t>{64, 256} : std::vector<int64_t>{256, 1024, 4096}) {
+      ChildResult r = inChild([&] {
+        torch::NoGradGuard g;
+        ModelConfig mc = modelConfigFromJson(withDefaults(benchConfig(f, 10)));
+        mc.heads = 4;
+        auto model = makeSequenceModel(mc);
+        model->eval();
+        ModelState s = model->initialState(1, torch::TensorOptions());
+        for (int64_t t = 0; t < L; ++t) model->step(torch::randn({1, mc.dModel}), s);
+        return double(s.bytes());
+      });
+      stream.addRow({f, std::to_string(L), r.ok ? std::to_string(int64_t(r.value)) : "failed", fmt(r.peakMiB - baseline.peakMiB)});
+      results["stream"].push_back({{"model", f}, {"tokens", L}, {"state_bytes", r.value}, {"peak_rss_mib_over_baseline", r.peakMiB - baseline.peakMiB}});
+    }
+  }
+  stream.print(out);
+  if (!o.jsonPath.empty()) {
+    results["environment"] = {{"commit", env.gitCommit}, {"blas", env.blas}, {"threads", env.threads}, {"cpu", env.cpuModel}};
+    std::ofstream(o.jsonPath) << results.dump(2) << "\n";
+    out << "JSON written to " << o.jsonPath << "\n";
+  }
+  return 0;
+}
+
+}  // namespace continua::core
