@@ -1,12 +1,8 @@
-# Version and git commit, baked into a generated header so runs can record what produced them.
-find_package(Git QUIET)
-set(CONTINUA_GIT_COMMIT "unknown")
-if(GIT_FOUND)
-  execute_process(COMMAND ${GIT_EXECUTABLE} rev-parse --short=12 HEAD
-                  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} OUTPUT_VARIABLE _commit
-                  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _rc)
-  if(_rc EQUAL 0 AND _commit)
-    set(CONTINUA_GIT_COMMIT ${_commit})
-  endif()
-endif()
-configure_file(${CMAKE_SOURCE_DIR}/cmake/version.h.in ${CMAKE_BINARY_DIR}/generated/continua_version.h @ONLY)
+# Version and git commit in a generated header, refreshed at every build (see write_version.cmake), so a run
+# records the commit that built the program, not the one present when CMake was first configured.
+set(CONTINUA_VERSION_HEADER ${CMAKE_BINARY_DIR}/generated/continua_version.h)
+add_custom_target(continua_version
+  COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -DOUTPUT=${CONTINUA_VERSION_HEADER}
+          -DVERSION=${PROJECT_VERSION} -P ${CMAKE_SOURCE_DIR}/cmake/write_version.cmake
+  BYPRODUCTS ${CONTINUA_VERSION_HEADER}
+  COMMENT "Recording the git commit")

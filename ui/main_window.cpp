@@ -27,6 +27,7 @@
 #include <QStatusBar>
 #include <QStyleFactory>
 #include <QTextEdit>
+#include <QThread>
 #include <QTimer>
 #include <QUndoStack>
 
@@ -161,6 +162,23 @@ void MainWindow::buildMenus() {
   connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
 }
 
+bool MainWindow::saveScreenshots(const QString& dir) {
+  QDir().mkpath(dir);
+  const std::vector<std::pair<const char*, const char*>> views{{"dockCurves", "workbench"}, {"dockSelectivity", "selectivity-maps"},
+                                                               {"dockLength", "length-generalisation"}, {"dockCompare", "compare"}};
+  bool ok = true;
+  for (const auto& [dockName, file] : views) {
+    auto* d = findChild<QDockWidget*>(dockName);
+    if (!d) continue;
+    d->raise();
+    for (int i = 0; i < 20; ++i) QApplication::processEvents();  // let coalesced replots run
+    QThread::msleep(100);
+    QApplication::processEvents();
+    ok = grab().save(dir + "/" + file + ".png") && ok;
+  }
+  return ok;
+}
+
 void MainWindow::setDarkTheme(bool dark) {
   qApp->setStyle(QStyleFactory::create("Fusion"));
   QPalette p;
@@ -207,6 +225,7 @@ bool MainWindow::openDatabase(const QString& path) {
   statusBar()->showMessage("database " + path, 5000);
   const auto runs = m_store->listRuns();
   if (!runs.empty()) m_browser->selectRun(runs.back().id);  // show the newest run straight away
+  onSelection(m_browser->selectedRuns());
   return true;
 }
 

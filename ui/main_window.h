@@ -45,6 +45,8 @@ class MainWindow : public QMainWindow {
   enum class CloseChoice { Ask, CancelRun, KeepWindow };
   void setCloseChoice(CloseChoice c) { m_closeChoice = c; }
   void setDarkTheme(bool dark);
+  // Raises each view in turn and saves the window as <dir>/<view>.png (documentation screenshots).
+  bool saveScreenshots(const QString& dir);
 
  public slots:
   void showError(const QString& message);

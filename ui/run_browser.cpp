@@ -59,6 +59,9 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
 
 void RunBrowser::setStore(std::shared_ptr<core::RunStore> store) {
   m_store = std::move(store);
+  // Another database: run ids may coincide with the old ones, so never carry the selection over.
+  m_table->clearSelection();
+  m_model->resetRuns({});
   refresh();
 }
 

@@ -21,6 +21,12 @@ void RunTableModel::setRuns(std::vector<core::RunSummary> runs) {
   endResetModel();
 }
 
+void RunTableModel::resetRuns(std::vector<core::RunSummary> runs) {
+  beginResetModel();
+  m_runs = std::move(runs);
+  endResetModel();
+}
+
 const core::RunSummary* RunTableModel::runAt(int row) const {
   return row >= 0 && row < int(m_runs.size()) ? &m_runs[size_t(row)] : nullptr;
 }

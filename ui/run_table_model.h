@@ -13,7 +13,8 @@ class RunTableModel : public QAbstractTableModel {
   enum Column { Id, Name, Status, Model, Task, Progress, TestAccuracy, TestLoss, Tags, Created, Duration, ColumnCount };
   using QAbstractTableModel::QAbstractTableModel;
 
-  void setRuns(std::vector<core::RunSummary> runs);
+  void setRuns(std::vector<core::RunSummary> runs);   // keeps selection when the rows are the same runs
+  void resetRuns(std::vector<core::RunSummary> runs);  // always a full reset (a different database)
   const core::RunSummary* runAt(int row) const;
   int rowOf(int64_t id) const;
 

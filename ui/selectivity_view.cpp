@@ -141,20 +141,21 @@ void SelectivityView::showStep() {
     step = m_steps[size_t(std::clamp(m_step->value(), 0, int(m_steps.size()) - 1))];
     maps = m_store->maps(m_run, step);
   }
-  // Layer list from the maps at this step.
+  // Layer (and head) list from the maps at this step; maps are matched by name.
   QStringList layers;
   for (const auto& m : maps)
     if (m.kind == "model") layers << QString::fromStdString(m.layerName);
-  const int keep = m_layer->currentIndex();
+  const QString keep = m_layer->currentText();
   {
     QSignalBlocker block(m_layer);
     m_layer->clear();
     m_layer->addItems(layers);
-    m_layer->setCurrentIndex(std::clamp(keep, 0, std::max(0, int(layers.size()) - 1)));
+    if (layers.contains(keep)) m_layer->setCurrentText(keep);
   }
+  const std::string layer = m_layer->currentText().toStdString();
   const core::StoredMap *model = nullptr, *truth = nullptr;
   for (const auto& m : maps)
-    if (m.layer == m_layer->currentIndex()) (m.kind == "model" ? model : truth) = &m;
+    if (m.layerName == layer) (m.kind == "model" ? model : truth) = &m;
   double maxValue = 0;
   for (const auto* m : {model, truth})
     if (m) for (float v : m->values) maxValue = std::max(maxValue, double(v));

@@ -103,11 +103,7 @@ std::vector<ScanShape> grid(const ScanBenchOptions& o) {
   return g;
 }
 
-std::string fmt(double v, int prec = 2) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
+std::string fmt(double v, int prec = 2) { return formatFixed(v, prec); }
 
 }  // namespace
 

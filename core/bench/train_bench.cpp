@@ -65,11 +65,7 @@ json benchConfig(const std::string& family, int64_t tasks) {
   return c;
 }
 
-std::string fmt(double v, int p = 1) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", p, v);
-  return b;
-}
+std::string fmt(double v, int p = 1) { return formatFixed(v, p); }
 
 }  // namespace
 

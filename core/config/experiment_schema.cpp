@@ -100,6 +100,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("eval.noise_levels", DL, json::array({0.0, 0.5, 1.0, 2.0}), "Noise robustness: input noise sigmas"),
       f("eval.domain_shift", C, "none", "Domain shift: meta-test on another source", 0, 0, {"none", "synthetic-shifted", "features"}),
       f("eval.domain_shift_path", S, "", "Domain shift feature file (.npy/.csv) when eval.domain_shift = features"),
+      f("eval.per_head_maps", B, false, "Also store each attention head's association map (heads x more storage)"),
       f("eval.final_episodes", I, 32, "Episodes per point of the final sweeps", 1, 1000000),
 
       f("checkpoint.every", I, 250, "Steps between checkpoints (and at the end)", 1, 1000000000),

@@ -52,27 +52,18 @@ Tensor MambaMixer::dt(const Tensor& dtRaw) const {
   return F::softplus(F::linear(dtRaw, m_dtProj->weight, m_dtProj->bias));
 }
 
-MambaMixer::Projected MambaMixer::project(const Tensor& x) {
+MambaMixer::Projected MambaMixer::project(const Tensor& x) { return projectWith(x, Tensor()); }
+
+MambaMixer::Projected MambaMixer::projectQueries(const Tensor& xq, const Tensor& window) { return projectWith(xq, window); }
+
+// in_proj -> (x, z); causal conv (over the sequence, or for each query after `window`) + SiLU; x_proj.
+MambaMixer::Projected MambaMixer::projectWith(const Tensor& x, const Tensor& window) {
   const int64_t E = m_o.inner(), N = m_o.dState, R = m_o.rank();
   Projected p;
   auto xz = m_inProj->forward(x).split(E, -1);
   p.xin = xz[0];
   p.z = xz[1];
-  p.xc = F::silu(m_conv.forward(p.xin));
-  auto dbc = m_xProj->forward(p.xc).split_with_sizes({R, N, N}, -1);
-  p.dtRaw = dbc[0];
-  p.B = dbc[1];
-  p.C = dbc[2];
-  return p;
-}
-
-MambaMixer::Projected MambaMixer::projectQueries(const Tensor& xq, const Tensor& window) {
-  const int64_t E = m_o.inner(), N = m_o.dState, R = m_o.rank();
-  Projected p;
-  auto xz = m_inProj->forward(xq).split(E, -1);
-  p.xin = xz[0];
-  p.z = xz[1];
-  p.xc = F::silu(m_conv.queries(p.xin, window));
+  p.xc = F::silu(window.defined() ? m_conv.queries(p.xin, window) : m_conv.forward(p.xin));
   auto dbc = m_xProj->forward(p.xc).split_with_sizes({R, N, N}, -1);
   p.dtRaw = dbc[0];
   p.B = dbc[1];

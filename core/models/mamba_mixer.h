@@ -54,6 +54,7 @@ class MambaMixer : public Mixer {
   };
   Projected project(const torch::Tensor& x);
   Projected projectQueries(const torch::Tensor& xq, const torch::Tensor& window);
+  Projected projectWith(const torch::Tensor& x, const torch::Tensor& window);
   torch::Tensor A() const { return -torch::exp(m_aLog); }
   torch::Tensor dt(const torch::Tensor& dtRaw) const;  // softplus(dt_proj(dtRaw) + bias)
   // One recurrent step from state h (B, E, N) for every query: returns (y (B,Q,E) gated, h' (B,Q,E,N)).

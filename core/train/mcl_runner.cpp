@@ -172,7 +172,8 @@ class MclRunner : public TaskRunner {
     m_learner->eval();
     auto gen = at::detail::createCPUGenerator(m_config["seed"].get<uint64_t>() * 7919ull + 3);  // the same probe every time
     EpisodeBatch e = sample(Split::MetaTest, m_train, 1, 0.0, gen);
-    LearnerOutput out = m_learner->forward(e, true);
+    const bool perHead = m_config["eval"]["per_head_maps"];
+    LearnerOutput out = m_learner->forward(e, true, perHead);
     m_learner->train();
     std::vector<StoredMap> maps;
     if (out.maps.empty()) return maps;
@@ -187,11 +188,17 @@ class MclRunner : public TaskRunner {
       m.kl = kl; m.values.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()); m.meta = meta;
       return m;
     };
+    int slot = 0;
     for (size_t i = 0; i < out.maps.size(); ++i) {
-      Tensor q = out.maps[i][0];
-      const double kl = selectivityKl(p.unsqueeze(0), q.cpu().unsqueeze(0)).item<double>();
-      maps.push_back(toMap(q, int(i), out.mapLayers[i], "model", kl));
-      maps.push_back(toMap(p, int(i), out.mapLayers[i], "truth", kl));
+      Tensor m = out.maps[i][0];  // (Q, L), or (heads, Q, L) for attention with per-head maps
+      std::vector<std::pair<std::string, Tensor>> views{{out.mapLayers[i], m.dim() == 3 ? m.mean(0) : m}};
+      for (int64_t h = 0; m.dim() == 3 && h < m.size(0); ++h) views.push_back({out.mapLayers[i] + " head " + std::to_string(h), m[h]});
+      for (const auto& [name, q] : views) {
+        const double kl = selectivityKl(p.unsqueeze(0), q.cpu().unsqueeze(0)).item<double>();
+        maps.push_back(toMap(q, slot, name, "model", kl));
+        maps.push_back(toMap(p, slot, name, "truth", kl));
+        ++slot;
+      }
     }
     return maps;
   }

@@ -1,11 +1,19 @@
 #pragma once
 // Fixed-width text tables for the CLI's reports (check-kernels, bench, list, show).
 #include <algorithm>
+#include <cstdio>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace continua::core {
+
+// A number with a fixed count of decimals, for table cells.
+inline std::string formatFixed(double v, int decimals) {
+  char b[48];
+  std::snprintf(b, sizeof b, "%.*f", decimals, v);
+  return b;
+}
 
 class TextTable {
  public:
