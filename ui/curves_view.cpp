@@ -152,7 +152,8 @@ void CurvesView::replot() {
     QCPGraph* smooth = m_plot->addGraph();
     smooth->setData(x, smoothTensorBoard(s.values, weight), true);
     smooth->setPen(QPen(c, 2));
-    smooth->setName(QString("run %1").arg(id));
+    auto rec = m_store ? m_store->getRun(id) : std::nullopt;
+    smooth->setName(QString("run %1 %2").arg(id).arg(rec ? QString::fromStdString(rec->name) : QString()));
   }
   m_plot->legend->setVisible(m_plot->graphCount() > 0);
   m_plot->xAxis->setLabel(byWall ? "wall time (s)" : "step");

@@ -113,13 +113,13 @@ void EvalCurvesView::draw() {
     }
     if (pts.empty()) continue;
     const QColor col = seriesColor(colour++);
-    addGraph(QString("run %1").arg(id), pts, QPen(col, 2));
+    auto rec = m_store->getRun(id);
+    addGraph(QString("run %1 %2").arg(id).arg(rec ? QString::fromStdString(rec->name) : QString()), pts, QPen(col, 2));
     int style = 0;
     for (const auto& [b, bp] : baselines)
       addGraph(b, bp, QPen(QColor(90, 90, 90), 1, style++ % 2 ? Qt::DotLine : Qt::DashLine));
     // Mark the meta-training length on length-generalisation plots.
     if (name.startsWith("length_tasks") || name.startsWith("length_shots")) {
-      auto rec = m_store->getRun(id);
       if (rec) {
         const double trained = name.startsWith("length_tasks") ? rec->config["episode"]["tasks"].get<double>()
                                                                : rec->config["episode"]["shots"].get<double>();
@@ -139,6 +139,8 @@ void EvalCurvesView::draw() {
   m_plot->xAxis->setLabel(axisLabel(name));
   m_plot->yAxis->setLabel(name.section('/', 1));
   m_plot->rescaleAxes();
+  const QCPRange x = m_plot->xAxis->range();
+  m_plot->xAxis->setRange(x.lower - 0.06 * x.size(), x.upper + 0.06 * x.size());  // keep edge markers visible
   if (name.endsWith("accuracy")) m_plot->yAxis->setRange(0, 1.02);
   m_plot->replot();
 }
