@@ -56,7 +56,8 @@ ChildResult inChild(const std::function<double()>& work) {
 json benchConfig(const std::string& family, int64_t tasks) {
   json c = presetExperiment("quickstart");
   c["model"]["family"] = family;
-  c["model"]["positional"] = family == "transformer" || family == "hybrid" ? "sinusoidal" : "auto";
+  // Sinusoidal positions for every attention model, so no learned position table skews the parameter counts.
+  c["model"]["positional"] = family == "s4" || family == "s4-mamba" || family.rfind("mamba", 0) == 0 ? "auto" : "sinusoidal";
   c["episode"]["tasks"] = tasks;
   c["episode"]["curriculum_start_tasks"] = 0;
   c["eval_episode"]["tasks"] = tasks;

@@ -58,7 +58,9 @@ Tensor orthogonalDummy(const Tensor& w, torch::Generator& gen) {
   return a * u + b * v;
 }
 
-Tensor evalTree(const Tensor& xs, const Tensor& split, const Tensor& leaf) {
+}  // namespace
+
+Tensor evaluateDecisionTree(const Tensor& xs, const Tensor& split, const Tensor& leaf) {
   const int64_t B = xs.size(0), N = xs.size(1);
   Tensor node = torch::zeros({B, N}, torch::kLong);
   for (int depth = 0; depth < 4; ++depth) {
@@ -69,7 +71,65 @@ Tensor evalTree(const Tensor& xs, const Tensor& split, const Tensor& leaf) {
   return leaf.gather(1, node);
 }
 
+Tensor lassoFit(const Tensor& X, const Tensor& y, double alpha, int iterations) {
+  // X (B, n, d), y (B, n) -> w (B, d). Step 1/L with L bounded by the trace of X^T X / n.
+  const double n = double(X.size(1));
+  Tensor Xt = X.transpose(1, 2);
+  Tensor lip = (X * X).sum({1, 2}).clamp_min(1e-12) / n;  // (B)
+  Tensor step = (1.0 / lip).view({-1, 1});
+  Tensor w = torch::zeros({X.size(0), X.size(2)}), z = w.clone();
+  double t = 1.0;
+  for (int k = 0; k < iterations; ++k) {
+    Tensor grad = torch::bmm(Xt, (torch::bmm(X, z.unsqueeze(-1)).squeeze(-1) - y).unsqueeze(-1)).squeeze(-1) / n;
+    Tensor v = z - step * grad;
+    Tensor next = torch::sign(v) * torch::relu(v.abs() - step * alpha);
+    const double t2 = 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t));
+    z = next + ((t - 1.0) / t2) * (next - w);
+    w = next;
+    t = t2;
+  }
+  return w;
+}
+
+namespace {
+double treeFit(const float* X, const float* y, std::vector<int>& rows, int d, const float* x, int depth) {
+  double mean = 0;
+  for (int r : rows) mean += y[r];
+  mean /= std::max<size_t>(1, rows.size());
+  if (depth == 0 || rows.size() < 2) return mean;
+  double bestSse = 1e300;
+  int bestF = -1;
+  float bestT = 0;
+  std::vector<std::pair<float, float>> col(rows.size());
+  for (int f = 0; f < d; ++f) {
+    for (size_t i = 0; i < rows.size(); ++i) col[i] = {X[rows[i] * d + f], y[rows[i]]};
+    std::sort(col.begin(), col.end());
+    double sumL = 0, sqL = 0, sumAll = 0, sqAll = 0;
+    for (auto& c : col) { sumAll += c.second; sqAll += double(c.second) * c.second; }
+    for (size_t i = 0; i + 1 < col.size(); ++i) {
+      sumL += col[i].second;
+      sqL += double(col[i].second) * col[i].second;
+      if (col[i].first == col[i + 1].first) continue;
+      const double nl = double(i + 1), nr = double(col.size() - i - 1);
+      const double sse = (sqL - sumL * sumL / nl) + ((sqAll - sqL) - (sumAll - sumL) * (sumAll - sumL) / nr);
+      if (sse < bestSse) { bestSse = sse; bestF = f; bestT = 0.5f * (col[i].first + col[i + 1].first); }
+    }
+  }
+  if (bestF < 0) return mean;
+  std::vector<int> side;
+  const bool right = x[bestF] > bestT;
+  for (int r : rows)
+    if ((X[r * d + bestF] > bestT) == right) side.push_back(r);
+  return treeFit(X, y, side, d, x, depth - 1);
+}
 }  // namespace
+
+double greedyTreePredict(const Tensor& X, const Tensor& y, const Tensor& x, int maxDepth) {
+  Tensor Xc = X.to(torch::kFloat32).contiguous(), yc = y.to(torch::kFloat32).contiguous(), xc = x.to(torch::kFloat32).contiguous();
+  std::vector<int> rows(size_t(Xc.size(0)));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = int(i);
+  return treeFit(Xc.data_ptr<float>(), yc.data_ptr<float>(), rows, int(Xc.size(1)), xc.data_ptr<float>(), maxDepth);
+}
 
 IclPrompts IclTask::sample(int64_t B, int64_t N, int64_t dTrunc, torch::Generator& gen) const {
   const int64_t d = m_spec.dims;
@@ -117,7 +177,7 @@ IclPrompts IclTask::sample(int64_t B, int64_t N, int64_t dTrunc, torch::Generato
     ys = std::sqrt(2.0 / 100.0) * torch::bmm(torch::relu(torch::bmm(xs, w1)), w2).squeeze(-1);
   } else if (name == "decision_tree") {
     Tensor split = torch::randint(0, d, {B, 31}, gen), leaf = torch::randn({B, 31}, gen);
-    ys = evalTree(xs, split, leaf);
+    ys = evaluateDecisionTree(xs, split, leaf);
   } else {
     ys = torch::bmm(xs, w).squeeze(-1);
   }
@@ -194,7 +254,31 @@ std::vector<std::pair<std::string, Tensor>> IclTask::baselines(const IclPrompts&
   out.push_back({"least squares", ls});
   out.push_back({"averaging", avg});
   out.push_back({"3-nearest neighbours", knn});
+  const std::string& name = m_spec.name;
+  if (name == "sparse_linear_regression") {  // Lasso, alpha 0.01 (the curve the paper plots)
+    Tensor lasso = torch::zeros({B, N});
+    for (int64_t i = 1; i < N; ++i) {
+      Tensor w = lassoFit(xs.index({Slice(), Slice(0, i)}), ys.index({Slice(), Slice(0, i)}), 0.01);
+      lasso.index_put_({Slice(), i}, (w * xs.index({Slice(), i})).sum(-1));
+    }
+    out.push_back({"lasso (alpha 0.01)", lasso});
+  }
+  if (name == "decision_tree") {  // greedy regression tree of depth 4, refit for every prompt and position
+    Tensor tree = torch::zeros({B, N});
+    auto acc = tree.accessor<float, 2>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 1; i < N; ++i)
+        acc[b][i] = float(greedyTreePredict(xs[b].slice(0, 0, i), ys[b].slice(0, 0, i), xs[b][i], 4));
+    out.push_back({"greedy tree (depth 4)", tree});
+  }
   return out;
+}
+
+Tensor IclTask::groundTruth(const IclPrompts& p) const {
+  if (!isRetrieval() || !p.truth.defined())
+    throw ConfigError("ground-truth association is defined for MCL episodes and for mqar (the query's matching key and "
+                      "value); task '" + m_spec.name + "' has none");
+  return p.truth;
 }
 
 }  // namespace continua::core

@@ -43,11 +43,25 @@ class IclTask {
   torch::Tensor metric(const torch::Tensor& pred, const IclPrompts& p) const;
   // Classical baselines on the same prompts: name -> per-position predictions (B, N) (MQAR: (B, d)).
   std::vector<std::pair<std::string, torch::Tensor>> baselines(const IclPrompts& p) const;
+  // The association the query should have with earlier tokens (MQAR: its matching key and value), (B, T).
+  // Throws ConfigError for tasks where it is not defined.
+  torch::Tensor groundTruth(const IclPrompts& p) const;
 
   static const std::vector<std::string>& names();
 
  private:
   IclTaskSpec m_spec;
 };
+
+// A depth-4 tree as the reference stores it: node j has children 2j+1 (x[split] <= 0) and 2j+2 (x[split] > 0);
+// leaves are nodes 15..30. xs (B, N, d), split (B, 31) long, leaf (B, 31) -> (B, N).
+torch::Tensor evaluateDecisionTree(const torch::Tensor& xs, const torch::Tensor& split, const torch::Tensor& leaf);
+
+// Lasso without intercept, min (1/2n)|y - Xw|^2 + alpha |w|_1 (sklearn's objective), by FISTA, batched over B.
+torch::Tensor lassoFit(const torch::Tensor& X, const torch::Tensor& y, double alpha, int iterations = 300);
+
+// Greedy regression tree (CART, squared error, best split over all features and thresholds) of depth
+// maxDepth fit on (X, y) (n, d), evaluated at x (d).
+double greedyTreePredict(const torch::Tensor& X, const torch::Tensor& y, const torch::Tensor& x, int maxDepth);
 
 }  // namespace continua::core

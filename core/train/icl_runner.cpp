@@ -80,9 +80,9 @@ class IclRunner : public TaskRunner {
       m.rows = int(q.size(0)); m.cols = int(q.size(1));
       m.values.assign(q.data_ptr<float>(), q.data_ptr<float>() + q.numel());
       m.meta = {{"interleaved", !m_task.isRetrieval()}};
-      if (p.truth.defined()) {  // MQAR: the query (last row) should look at its matching key and value
+      if (m_task.isRetrieval()) {  // MQAR: the query (last row) should look at its matching key and value
         Tensor truth = torch::zeros_like(q);
-        truth.index_put_({-1}, p.truth[0]);
+        truth.index_put_({-1}, m_task.groundTruth(p)[0]);
         m.kl = selectivityKl(truth.index({torch::indexing::Slice(-1)}), q.index({torch::indexing::Slice(-1)})).item<double>();
         StoredMap t = m;
         t.kind = "truth";

@@ -69,6 +69,52 @@ class TestTasks : public QObject {
     QCOMPARE(found, 1);
   }
 
+  void decisionTreeByHand() {
+    // Root splits on coordinate 0; every inner node below splits on coordinate 1; leaf values 15..30 = 0..15.
+    Tensor split = torch::ones({1, 31}, torch::kLong);
+    split[0][0] = 0;
+    Tensor leaf = torch::zeros({1, 31});
+    for (int j = 15; j < 31; ++j) leaf[0][j] = float(j - 15);
+    Tensor xs = torch::tensor({{1.0f, 1.0f}, {1.0f, -1.0f}, {-1.0f, 1.0f}, {0.0f, 0.0f}}).unsqueeze(0);
+    // x = (1, 1): nodes 0, 2, 6, 14, 30 -> 15.  (1, -1): 0, 2, 5, 11, 23 -> 8.
+    // (-1, 1): 0, 1, 4, 10, 22 -> 7.  (0, 0): strict '>' sends zeros left: 0, 1, 3, 7, 15 -> 0.
+    Tensor y = evaluateDecisionTree(xs, split, leaf);
+    QCOMPARE(y[0][0].item<float>(), 15.0f);
+    QCOMPARE(y[0][1].item<float>(), 8.0f);
+    QCOMPARE(y[0][2].item<float>(), 7.0f);
+    QCOMPARE(y[0][3].item<float>(), 0.0f);
+  }
+
+  void undefinedGroundTruthIsAClearError() {
+    IclTask lr({"linear_regression", 5, 10, 3});
+    auto g = gen(12);
+    IclPrompts p = lr.sample(2, 10, 5, g);
+    try {
+      lr.groundTruth(p);
+      QFAIL("expected ConfigError");
+    } catch (const ConfigError& e) {
+      QVERIFY2(QString(e.what()).contains("linear_regression"), e.what());
+    }
+    IclTask mqar({"mqar", 8, 6, 3});
+    IclPrompts q = mqar.sample(2, 6, 8, g);
+    QCOMPARE(mqar.groundTruth(q).size(1), int64_t(13));
+  }
+
+  void lassoAndTreeBaselines() {
+    // Lasso recovers a sparse w from enough points; a depth-4 greedy tree fits a depth-1 step function exactly.
+    auto g = gen(13);
+    Tensor X = torch::randn({1, 60, 10}, g), w = torch::zeros({1, 10});
+    w[0][2] = 2.0f;
+    w[0][7] = -1.5f;
+    Tensor y = torch::bmm(X, w.unsqueeze(-1)).squeeze(-1);
+    Tensor fit = lassoFit(X, y, 0.001, 2000);
+    QVERIFY2((fit - w).abs().max().item<double>() < 0.05, qPrintable(QString("lasso error %1").arg((fit - w).abs().max().item<double>())));
+    Tensor Xs = torch::randn({50, 3}, g);
+    Tensor ys = torch::where(Xs.select(1, 1).gt(0), torch::full({50}, 2.0f), torch::full({50}, -1.0f));
+    QCOMPARE(greedyTreePredict(Xs, ys, torch::tensor({0.0f, 0.5f, 0.0f}), 4), 2.0);
+    QCOMPARE(greedyTreePredict(Xs, ys, torch::tensor({0.0f, -0.5f, 0.0f}), 4), -1.0);
+  }
+
   void curriculumFollowsTheReference() {
     IclTask lr({"linear_regression", 20, 41, 3});
     QVERIFY((lr.curriculum(0, true) == std::pair<int64_t, int64_t>{5, 11}));
