@@ -33,7 +33,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("task.gt_label_tokens", B, true, "Ground-truth association also covers the y tokens of the query's class"),
       f("task.icl_task", C, "linear_regression", "ICL task", 0, 0,
         {"linear_regression", "sparse_linear_regression", "relu_2nn_regression", "decision_tree", "ortho_outlier_regression",
-         "many_outlier_regression", "sparse_parity", "mqar"}),
+         "many_outlier_regression", "sparse_parity", "mqar", "chain_of_thought"}),
 
       f("data.kind", C, "synthetic", "MCL data source", 0, 0, {"synthetic", "features", "cifar100", "image-folder"}),
       f("data.classes", I, 1000, "Synthetic: number of classes", 2, 1000000),
@@ -57,6 +57,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("icl.n_dims", I, 20, "ICL: input dimension d", 1, 4096),
       f("icl.n_points", I, 41, "ICL: (x, y) pairs per prompt at the end of the curriculum", 1, 100000),
       f("icl.curriculum", B, true, "ICL: grow dimensions and points as the reference curriculum"),
+      f("icl.cot_hidden", I, 4, "ICL chain-of-thought: width k of the intermediate step s", 1, 4096),
       f("icl.sparsity", I, 3, "ICL sparse tasks: non-zeros (sparse LR) or parity support size", 1, 4096),
 
       f("model.family", C, "mamba", "Sequence model", 0, 0,

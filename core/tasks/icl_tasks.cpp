@@ -12,7 +12,7 @@ using torch::indexing::Slice;
 const std::vector<std::string>& IclTask::names() {
   static const std::vector<std::string> n{"linear_regression", "sparse_linear_regression", "relu_2nn_regression",
                                           "decision_tree", "ortho_outlier_regression", "many_outlier_regression",
-                                          "sparse_parity", "mqar"};
+                                          "sparse_parity", "mqar", "chain_of_thought"};
   return n;
 }
 
@@ -30,6 +30,7 @@ std::pair<int64_t, int64_t> IclTask::curriculum(int64_t step, bool enabled) cons
   int64_t d0 = 5, p0 = 11, inc = 2, every = 2000;
   const std::string& n = m_spec.name;
   if (n == "relu_2nn_regression" || n == "decision_tree" || n == "ortho_outlier_regression") { p0 = 26; inc = 5; }
+  if (n == "chain_of_thought") return {d, std::min(N, std::min<int64_t>(26, N) + 5 * (step / 2000))};  // dims fixed
   if (n == "many_outlier_regression") { d0 = 4; p0 = 12; inc = 2; every = 200; }
   const int64_t k = step / 2000;
   return {std::min(d, std::min(d0, d) + k), std::min(N, std::min(p0, N) + inc * (step / every))};
@@ -154,6 +155,25 @@ IclPrompts IclTask::sample(int64_t B, int64_t N, int64_t dTrunc, torch::Generato
     p.truth.index_put_({torch::arange(B), 2 * best + 1}, 0.5);
     return p;
   }
+  if (name == "chain_of_thought") {
+    // s = sqrt(2/k) ReLU(W^T x), y = v^T s (Li et al. 2023), prompt [x_1, s_1, y_1, x_2, ...].
+    const int64_t k = m_spec.hidden, T = d + k + 1 + 3;
+    Tensor xs = torch::randn({B, N, d}, gen);
+    Tensor W = torch::randn({B, d, k}, gen), v = torch::randn({B, k, 1}, gen);
+    Tensor s = std::sqrt(2.0 / double(k)) * torch::relu(torch::bmm(xs, W));
+    Tensor ys = torch::bmm(s, v).squeeze(-1);
+    Tensor tok = torch::zeros({B, N, 3, T});
+    tok.index_put_({Slice(), Slice(), 0, Slice(0, d)}, xs);
+    tok.index_put_({Slice(), Slice(), 1, Slice(d, d + k)}, s);
+    tok.index_put_({Slice(), Slice(), 2, d + k}, ys);
+    for (int64_t type = 0; type < 3; ++type) tok.index_put_({Slice(), Slice(), type, d + k + 1 + type}, 1.0);
+    p.xs = xs;
+    p.ys = ys;
+    p.hidden = s;
+    p.tokens = tok.flatten(1, 2);
+    p.scored = torch::ones({B, N}, torch::kBool);
+    return p;
+  }
   if (name == "sparse_parity") {
     Tensor xs = torch::randint(0, 2, {B, N, d}, gen).to(torch::kFloat32) * 2 - 1;
     Tensor support = torch::randperm(d, gen).slice(0, 0, m_spec.sparsity);  // one support per batch
@@ -208,11 +228,18 @@ IclPrompts IclTask::sample(int64_t B, int64_t N, int64_t dTrunc, torch::Generato
 
 Tensor IclTask::readPredictions(const Tensor& out) const {
   if (isRetrieval()) return out.index({Slice(), -1});
+  if (isChainOfThought()) return out;  // s is read at x tokens, y at s tokens (see loss)
   return out.index({Slice(), Slice(0, torch::indexing::None, 2), 0});
 }
 
 Tensor IclTask::loss(const Tensor& pred, const IclPrompts& p) const {
   if (isRetrieval()) return (pred - p.ys).pow(2).mean();
+  if (isChainOfThought()) {  // s at the x tokens (summed over k), y at the s tokens
+    const int64_t k = m_spec.hidden;
+    Tensor sPred = pred.index({Slice(), Slice(0, torch::indexing::None, 3), Slice(0, k)});
+    Tensor yPred = pred.index({Slice(), Slice(1, torch::indexing::None, 3), k});
+    return (sPred - p.hidden).pow(2).sum(-1).mean() + (yPred - p.ys).pow(2).mean();
+  }
   if (isClassification()) return F::binary_cross_entropy_with_logits(pred, (p.ys + 1) / 2);
   Tensor se = (pred - p.ys).pow(2) * p.scored;
   return se.sum() / p.scored.sum().clamp_min(1);
@@ -220,6 +247,8 @@ Tensor IclTask::loss(const Tensor& pred, const IclPrompts& p) const {
 
 Tensor IclTask::metric(const Tensor& pred, const IclPrompts& p) const {
   if (isRetrieval()) return (pred - p.ys).pow(2).sum(-1, true);
+  if (isChainOfThought())  // y error at the s tokens, with the true s in the prompt (teacher forcing)
+    return (pred.index({Slice(), Slice(1, torch::indexing::None, 3), m_spec.hidden}) - p.ys).pow(2);
   if (isClassification()) return pred.sign().eq(p.ys).to(torch::kFloat32);
   Tensor se = (pred - p.ys).pow(2) / normaliser();
   return torch::where(p.scored, se, torch::full_like(se, std::nan("")));
@@ -235,7 +264,7 @@ std::vector<std::pair<std::string, Tensor>> IclTask::baselines(const IclPrompts&
     (void)n;
     return out;
   }
-  if (isClassification()) return out;
+  if (isClassification() || isChainOfThought()) return out;
   const int64_t B = p.xs.size(0), N = p.xs.size(1);
   Tensor ls = torch::zeros({B, N}), avg = torch::zeros({B, N}), knn = torch::zeros({B, N});
   Tensor xs = p.xs, ys = p.ys * p.scored;  // outliers do not teach the baselines

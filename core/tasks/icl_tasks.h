@@ -15,11 +15,13 @@ struct IclPrompts {
   torch::Tensor tokens;   // model input: (B, 2N, d) interleaved [x1, y~1, ...] | (B, 2n+1, d) for MQAR
   torch::Tensor scored;   // (B, N) bool: positions in loss and metric (outliers excluded)
   torch::Tensor truth;    // MQAR only: (B, T) ground-truth association of the query (matching key and value)
+  torch::Tensor hidden;   // chain-of-thought only: the intermediate step s (B, N, k)
 };
 
 struct IclTaskSpec {
   std::string name;
   int64_t dims = 20, points = 41, sparsity = 3;
+  int64_t hidden = 4;  // chain-of-thought: width k of the intermediate step
 };
 
 class IclTask {
@@ -28,7 +30,12 @@ class IclTask {
   const IclTaskSpec& spec() const { return m_spec; }
   bool isRetrieval() const { return m_spec.name == "mqar"; }
   bool isClassification() const { return m_spec.name == "sparse_parity"; }
-  int64_t outputDim() const { return isRetrieval() ? m_spec.dims : 1; }
+  bool isChainOfThought() const { return m_spec.name == "chain_of_thought"; }
+  // Chain-of-thought prompts are triples [x_i, s_i, y_i] with three read-ins (reference §2.9). One linear
+  // read-in over [x | s | y | token type one-hot] is exactly that: each token fills only its own segment, and
+  // the one-hot gives each type its own bias.
+  int64_t tokenDim() const { return isChainOfThought() ? m_spec.dims + m_spec.hidden + 1 + 3 : m_spec.dims; }
+  int64_t outputDim() const { return isRetrieval() ? m_spec.dims : isChainOfThought() ? m_spec.hidden + 1 : 1; }
   // Divides the squared error so that predicting 0 scores ~1 (d, k or 1; reference §1.2).
   double normaliser() const;
 

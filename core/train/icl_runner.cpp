@@ -17,8 +17,9 @@ class IclRunner : public TaskRunner {
  public:
   IclRunner(const json& c, torch::Device device)
       : m_config(c), m_device(device),
-        m_task(IclTaskSpec{c["task"]["icl_task"], c["icl"]["n_dims"], c["icl"]["n_points"], c["icl"]["sparsity"]}) {
-    m_learner = std::make_shared<PromptLearner>(modelConfigFromJson(c), m_task.spec().dims, m_task.outputDim());
+        m_task(IclTaskSpec{c["task"]["icl_task"], c["icl"]["n_dims"], c["icl"]["n_points"], c["icl"]["sparsity"],
+                           c["icl"]["cot_hidden"]}) {
+    m_learner = std::make_shared<PromptLearner>(modelConfigFromJson(c), m_task.tokenDim(), m_task.outputDim());
     m_learner->to(device);
   }
 
@@ -28,7 +29,7 @@ class IclRunner : public TaskRunner {
   std::string summary() override { return m_learner->backbone().summary() + "; task " + taskName(); }
 
   IclPrompts onDevice(IclPrompts p) {
-    for (Tensor* t : {&p.xs, &p.ys, &p.tokens, &p.scored})
+    for (Tensor* t : {&p.xs, &p.ys, &p.tokens, &p.scored, &p.hidden})
       if (t->defined()) *t = t->to(m_device);
     return p;
   }

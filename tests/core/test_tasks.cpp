@@ -115,6 +115,23 @@ class TestTasks : public QObject {
     QCOMPARE(greedyTreePredict(Xs, ys, torch::tensor({0.0f, -0.5f, 0.0f}), 4), -1.0);
   }
 
+  void chainOfThoughtFollowsItsDefinition() {
+    IclTask t({"chain_of_thought", 10, 7, 3, 4});
+    auto g = gen(14);
+    IclPrompts p = t.sample(3, 7, 10, g);
+    QCOMPARE(p.tokens.sizes().vec(), (std::vector<int64_t>{3, 21, 10 + 4 + 1 + 3}));
+    // y = v^T s with s = sqrt(2/k) ReLU(W^T x) >= 0; tokens carry x, s, y in their own segments.
+    QVERIFY(torch::all(p.hidden.ge(0)).item<bool>());
+    QVERIFY(torch::equal(p.tokens.index({torch::indexing::Slice(), 1, torch::indexing::Slice(10, 14)}), p.hidden.select(1, 0)));
+    QVERIFY(torch::equal(p.tokens.index({torch::indexing::Slice(), 2, 14}), p.ys.select(1, 0)));
+    QCOMPARE(p.tokens.index({torch::indexing::Slice(), 0, torch::indexing::Slice(10, 15)}).abs().sum().item<double>(), 0.0);
+    // A prediction equal to the truth at the right positions has zero loss.
+    Tensor perfect = torch::zeros({3, 21, 5});
+    perfect.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 3), torch::indexing::Slice(0, 4)}, p.hidden);
+    perfect.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 3), 4}, p.ys);
+    QVERIFY(t.loss(perfect, p).item<double>() < 1e-10);
+  }
+
   void curriculumFollowsTheReference() {
     IclTask lr({"linear_regression", 20, 41, 3});
     QVERIFY((lr.curriculum(0, true) == std::pair<int64_t, int64_t>{5, 11}));
