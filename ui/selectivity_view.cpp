@@ -88,9 +88,7 @@ void SelectivityView::reload() {
 }
 
 QSize SelectivityView::modelMapSize() const {
-  int k = 0, v = 0;
-  m_modelMap->data()->keySize() ? (k = m_modelMap->data()->keySize(), v = m_modelMap->data()->valueSize()) : 0;
-  return QSize(k, v);
+  return QSize(m_modelMap->data()->keySize(), m_modelMap->data()->valueSize());
 }
 
 QSize SelectivityView::truthMapSize() const {

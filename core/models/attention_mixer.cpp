@@ -52,7 +52,6 @@ AttentionMixer::Heads AttentionMixer::project(const Tensor& x) {
 
 Tensor AttentionMixer::feature(const Tensor& t) {
   if (m_o.kernel == AttentionKernel::Elu) return F::elu(t) + 1.0;
-  if (m_o.favorRedraw && is_training()) m_omega.copy_(orthogonalFeatures(m_headDim, m_o.favorFeatures));
   Tensor xs = t * std::pow(double(m_headDim), -0.25);
   Tensor proj = torch::matmul(xs, m_omega) - 0.5 * xs.pow(2).sum(-1, true);
   return torch::exp(proj.clamp_max(30.0)) / std::sqrt(double(m_o.favorFeatures));
@@ -75,6 +74,12 @@ Tensor AttentionMixer::merge(const Tensor& o) {
 }
 
 Tensor AttentionMixer::forward(const Tensor& x, MixerCache* cache) {
+  // Performer with redrawing: new features once per training forward, shared by queries and keys (and by the
+  // queries() that follow, which read this forward's cache).
+  if (m_o.kernel == AttentionKernel::Favor && m_o.favorRedraw && is_training()) {
+    torch::NoGradGuard g;
+    m_omega.copy_(orthogonalFeatures(m_headDim, m_o.favorFeatures));
+  }
   Heads h = project(x);
   Tensor out = merge(torch::matmul(causalWeights(h), h.v));
   if (cache) {
@@ -139,14 +144,14 @@ Tensor AttentionMixer::association(const Tensor& x, const Tensor& xq, bool perHe
   if (!xq.defined()) {
     w = causalWeights(project(x));
   } else {
-    MixerCache cache;
-    forward(x, &cache);
-    Heads q = project(xq);
+    // From the projections directly (not through forward(), which may redraw Performer features).
+    Heads stream = project(x), q = project(xq);
     if (m_o.kernel == AttentionKernel::Softmax) {
+      MixerCache cache;
+      cache.tensors = {stream.k, stream.v};
       answer(q, cache, &w);
     } else {  // normalised kernel scores over the stream tokens
-      Tensor fk = feature(project(x).k);
-      w = torch::matmul(feature(q.q), fk.transpose(-1, -2));
+      w = torch::matmul(feature(q.q), feature(stream.k).transpose(-1, -2));
     }
     w = normaliseRows(w);  // over stream tokens only (the query's weight on itself is left out)
   }

@@ -44,7 +44,7 @@ class AttentionMixer : public Mixer {
   AttentionOptions m_o;
   int64_t m_headDim;
   torch::nn::Linear m_cAttn{nullptr}, m_cProj{nullptr};
-  torch::Tensor m_omega;  // favor: (H? no, shared) (d_head, features)
+  torch::Tensor m_omega;  // favor: random features (d_head, features), shared by all heads
 };
 
 }  // namespace continua::core

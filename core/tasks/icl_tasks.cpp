@@ -257,11 +257,10 @@ Tensor IclTask::metric(const Tensor& pred, const IclPrompts& p) const {
 std::vector<std::pair<std::string, Tensor>> IclTask::baselines(const IclPrompts& p) const {
   std::vector<std::pair<std::string, Tensor>> out;
   if (isRetrieval()) {  // exact lookup: the value of the best-matching key
-    const int64_t n = p.xs.size(1), B = p.xs.size(0);
+    const int64_t B = p.xs.size(0);
     Tensor q = p.tokens.index({Slice(), -1});
     Tensor best = torch::bmm(p.xs, q.unsqueeze(-1)).squeeze(-1).argmax(-1);
     out.push_back({"exact lookup", p.tokens.index({torch::arange(B), 2 * best + 1})});
-    (void)n;
     return out;
   }
   if (isClassification() || isChainOfThought()) return out;
