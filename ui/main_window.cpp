@@ -225,6 +225,7 @@ bool MainWindow::openDatabase(const QString& path) {
   statusBar()->showMessage("database " + path, 5000);
   const auto runs = m_store->listRuns();
   if (!runs.empty()) m_browser->selectRun(runs.back().id);  // show the newest run straight away
+  else statusBar()->showMessage("No runs in " + path + " yet: press Run (Ctrl+R) to train the experiment in the editor.");
   onSelection(m_browser->selectedRuns());
   return true;
 }

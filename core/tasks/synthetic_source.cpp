@@ -6,6 +6,7 @@
 #include "core/tasks/data_source_impl.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace continua::core {
 
@@ -25,9 +26,10 @@ torch::Tensor SyntheticPrototypes::sample(Split s, int64_t cls, int64_t count, t
 }
 
 std::string SyntheticPrototypes::describe() const {
-  return "synthetic prototypes: " + std::to_string(m_config.classes) + " classes (" + std::to_string(m_trainClasses) +
-         " meta-train, " + std::to_string(m_testClasses) + " meta-test), dim " + std::to_string(m_config.dim) +
-         ", noise " + std::to_string(m_config.noise);
+  std::ostringstream s;
+  s << "synthetic prototypes: " << m_config.classes << " classes (" << m_trainClasses << " meta-train, " << m_testClasses
+    << " meta-test), dim " << m_config.dim << ", noise " << m_config.noise;
+  return s.str();
 }
 
 }  // namespace continua::core
