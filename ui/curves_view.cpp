@@ -82,6 +82,11 @@ int CurvesView::pointCount() const {
 
 void CurvesView::setRuns(const std::vector<int64_t>& runs) {
   m_runs = runs;
+  m_names.clear();
+  for (int64_t id : runs) {
+    auto rec = m_store ? m_store->getRun(id) : std::nullopt;
+    m_names[id] = QString("run %1 %2").arg(id).arg(rec ? QString::fromStdString(rec->name) : QString());
+  }
   rebuildKeys();
   reloadAll();
 }
@@ -152,8 +157,7 @@ void CurvesView::replot() {
     QCPGraph* smooth = m_plot->addGraph();
     smooth->setData(x, smoothTensorBoard(s.values, weight), true);
     smooth->setPen(QPen(c, 2));
-    auto rec = m_store ? m_store->getRun(id) : std::nullopt;
-    smooth->setName(QString("run %1 %2").arg(id).arg(rec ? QString::fromStdString(rec->name) : QString()));
+    smooth->setName(m_names[id]);
   }
   m_plot->legend->setVisible(m_plot->graphCount() > 0);
   m_plot->xAxis->setLabel(byWall ? "wall time (s)" : "step");

@@ -43,6 +43,7 @@ class CurvesView : public QWidget {
   std::shared_ptr<core::RunStore> m_store;
   std::vector<int64_t> m_runs;
   std::map<int64_t, Series> m_series;
+  std::map<int64_t, QString> m_names;  // legend labels, read when the selection changes
   QCustomPlot* m_plot;
   QComboBox* m_key;
   QComboBox* m_xAxis;

@@ -55,13 +55,6 @@ QColor statusColor(const std::string& s) {
   if (s == "interrupted" || s == "cancelled") return QColor(200, 130, 20);
   return {};
 }
-double keyMetric(const core::RunSummary& r) {
-  for (const char* k : {"test/accuracy", "test/mse", "test/error"}) {
-    const double v = r.latestValue(k);
-    if (!std::isnan(v)) return v;
-  }
-  return std::nan("");
-}
 }  // namespace
 
 QVariant RunTableModel::data(const QModelIndex& index, int role) const {
@@ -78,7 +71,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
     case Model: return QString::fromStdString(r->model);
     case Task: return QString::fromStdString(r->task);
     case Progress: return QString("%1/%2").arg(r->step).arg(r->totalSteps);
-    case TestAccuracy: return number(keyMetric(*r));
+    case TestAccuracy: return number(r->keyMetric().second);
     case TestLoss: return number(r->latestValue("test/loss"));
     case Tags: {
       QStringList t;

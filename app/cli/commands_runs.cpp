@@ -51,11 +51,8 @@ std::string when(double t) {
 }
 
 std::string keyMetric(const core::RunSummary& r) {
-  for (const char* k : {"test/accuracy", "test/mse", "test/error"}) {
-    double v = r.latestValue(k);
-    if (!std::isnan(v)) return std::string(k + 5) + " " + fmt(v);
-  }
-  return "-";
+  const auto [key, value] = r.keyMetric();
+  return key.empty() ? "-" : key.substr(5) + " " + fmt(value);
 }
 
 void printSummary(const core::RunStore& store, int64_t id) {

@@ -1,5 +1,6 @@
 #include "core/store/run_store.h"
 
+#include "core/config/experiment_schema.h"
 #include "core/util/errors.h"
 
 #include <unistd.h>
@@ -86,6 +87,14 @@ double RunSummary::latestValue(const std::string& key, double fallback) const {
   return fallback;
 }
 
+std::pair<std::string, double> RunSummary::keyMetric() const {
+  for (const char* k : {"test/accuracy", "test/mse", "test/error"}) {
+    const double v = latestValue(k);
+    if (!std::isnan(v)) return {k, v};
+  }
+  return {"", std::nan("")};
+}
+
 RunStore::RunStore(const std::string& path, bool readOnly) : m_readOnly(readOnly) {
   if (!readOnly) {
     const fs::path dir = fs::path(path).parent_path();
@@ -127,15 +136,7 @@ int64_t RunStore::createRun(const std::string& name, const json& config, const s
       .bind(8, totalSteps).bind(9, int64_t(getpid())).bind(10, hostName()).run();
   const int64_t id = m_db->lastInsertId();
   Statement p(*m_db, "INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)");
-  for (const auto& [k, v] : [&] {
-         std::vector<std::pair<std::string, std::string>> flat;
-         std::function<void(const json&, const std::string&)> walk = [&](const json& n, const std::string& pre) {
-           if (n.is_object()) for (auto it = n.begin(); it != n.end(); ++it) walk(it.value(), pre.empty() ? it.key() : pre + "." + it.key());
-           else flat.emplace_back(pre, n.is_string() ? n.get<std::string>() : n.dump());
-         };
-         walk(config, "");
-         return flat;
-       }()) {
+  for (const auto& [k, v] : flattenConfig(config)) {
     p.reset();
     p.bind(1, id).bind(2, k).bind(3, v).run();
   }
@@ -233,11 +234,13 @@ std::vector<RunSummary> RunStore::listRuns(const RunFilter& f) const {
   if (!f.status.empty()) q += " AND status = ?1";
   if (!f.tag.empty()) q += " AND id IN (SELECT run_id FROM tags WHERE tag = ?2)";
   if (!f.text.empty()) q += " AND (name LIKE ?3 OR model LIKE ?3 OR task LIKE ?3 OR notes LIKE ?3)";
+  if (f.id > 0) q += " AND id = ?4";
   q += " ORDER BY id";
   Statement s(*m_db, q);
   if (!f.status.empty()) s.bind(1, f.status);
   if (!f.tag.empty()) s.bind(2, f.tag);
   if (!f.text.empty()) s.bind(3, "%" + f.text + "%");
+  if (f.id > 0) s.bind(4, f.id);
   std::vector<RunSummary> out;
   while (s.step()) {
     RunSummary r;
@@ -260,11 +263,12 @@ std::vector<RunSummary> RunStore::listRuns(const RunFilter& f) const {
 }
 
 std::optional<RunRecord> RunStore::getRun(int64_t run) const {
+  RunFilter only;
+  only.id = run;
+  auto rows = listRuns(only);
+  if (rows.empty()) return std::nullopt;
   RunRecord rec;
-  bool found = false;
-  for (const auto& r : listRuns())
-    if (r.id == run) { static_cast<RunSummary&>(rec) = r; found = true; }
-  if (!found) return std::nullopt;
+  static_cast<RunSummary&>(rec) = std::move(rows.front());
   Statement s(*m_db, "SELECT config, environment FROM runs WHERE id = ?");
   s.bind(1, run);
   if (s.step()) {

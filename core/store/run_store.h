@@ -34,6 +34,8 @@ struct RunSummary {
   std::vector<std::string> tags;
   std::vector<std::pair<std::string, double>> latest;  // latest value per metric key
   double latestValue(const std::string& key, double fallback = std::nan("")) const;
+  // The headline evaluation metric: test/accuracy, else test/mse, else test/error ({"", NaN} when none).
+  std::pair<std::string, double> keyMetric() const;
 };
 
 struct RunRecord : RunSummary {
@@ -63,6 +65,7 @@ struct Checkpoint {
 
 struct RunFilter {
   std::string status, tag, text;
+  int64_t id = 0;  // > 0: only this run
 };
 
 class RunStore {
