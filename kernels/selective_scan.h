@@ -113,4 +113,10 @@ void scanForwardCuda(const ScanParams& p, void* stream);
 void scanBackwardCuda(const ScanGradParams& p, void* stream);
 void scanStepCuda(const ScanStepParams& p, void* stream);
 
+// The CUDA kernels' own source compiled for the host and run by a SIMT emulator (kernels/emulation), with
+// host pointers: slow, but checks their indexing, tiling and warp reductions where no GPU is present.
+void scanForwardCudaEmulated(const ScanParams& p);
+void scanBackwardCudaEmulated(const ScanGradParams& p);
+void scanStepCudaEmulated(const ScanStepParams& p);
+
 }  // namespace continua::kernels

@@ -18,7 +18,12 @@ std::string sci(double v) {
   return buf;
 }
 
-int runCheckKernels(bool includeCuda) {
+struct CheckKernelsOptions {
+  bool skipCuda = false;
+  bool emulateCuda = false;
+};
+
+int runCheckKernels(const CheckKernelsOptions& opts) {
   using namespace continua::core;
   const uint64_t seed = std::random_device{}();
   std::cout << "Selective-scan parity against the float64 reference (seed " << seed << ")\n\n";
@@ -30,18 +35,24 @@ int runCheckKernels(bool includeCuda) {
       table.addRow({r.caseName, r.device, r.dtype, r.quantity, sci(r.error), sci(r.bound), r.passed() ? "ok" : "FAIL"});
     }
   };
+  const bool gpu = !opts.skipCuda && cudaAvailable();
   std::vector<std::string> devices{"cpu"};
-  if (includeCuda && cudaAvailable()) devices.push_back("cuda");
+  if (gpu) devices.push_back("cuda");
+  if (opts.emulateCuda) devices.push_back("cuda-emulated");
   for (const ScanCase& c : standardScanCases()) {
     add(checkReferenceAgreement(c, seed));
     for (const std::string& dev : devices) {
       add(checkScanCase(c, dev, "float32", seed));
-      if (dev == "cuda") add(checkScanCase(c, dev, "bfloat16", seed));
+      if (dev != "cpu") add(checkScanCase(c, dev, "bfloat16", seed));
       add(checkScanStreaming(c, dev, seed));
     }
   }
   table.print(std::cout);
-  if (!includeCuda || !cudaAvailable()) std::cout << "\nCUDA: skipped (" << (includeCuda ? "no GPU visible" : "--no-cuda") << ")\n";
+  if (!gpu) {
+    std::cout << "\nCUDA: skipped (" << (opts.skipCuda ? "--no-cuda" : "no GPU visible") << ")";
+    if (!opts.emulateCuda) std::cout << "; --emulate-cuda checks the CUDA kernels' source on this CPU";
+    std::cout << "\n";
+  }
   std::cout << "\n" << failures << " failed\n";
   return failures == 0 ? kExitOk : kExitFailure;
 }
@@ -50,8 +61,11 @@ int runCheckKernels(bool includeCuda) {
 
 void registerKernelCommands(CLI::App& app) {
   auto* check = app.add_subcommand("check-kernels", "Check every kernel against the float64 reference (exit 1 on failure)");
-  auto* noCuda = check->add_flag("--no-cuda", "Skip the CUDA kernels even when a GPU is present");
-  check->callback([noCuda] { setExitCode(runCheckKernels(noCuda->count() == 0)); });
+  static CheckKernelsOptions checkOpts;
+  check->add_flag("--no-cuda", checkOpts.skipCuda, "Skip the CUDA kernels even when a GPU is present");
+  check->add_flag("--emulate-cuda", checkOpts.emulateCuda,
+                  "Also run the CUDA kernels' source on the CPU under a SIMT emulator (slow; no GPU needed)");
+  check->callback([] { setExitCode(runCheckKernels(checkOpts)); });
 
   auto* bench = app.add_subcommand("bench", "Benchmarks that print tables (and write JSON)");
   bench->require_subcommand(1);

@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+#include <stdexcept>
+
 namespace continua::core {
 using torch::Tensor;
 
@@ -74,6 +77,19 @@ std::vector<CheckRow> compare(const ScanCase& c, const ScanRun& got, const ScanR
   return rows;
 }
 
+// "cpu", "cuda", or "cuda-emulated": the CUDA kernels' source on the CPU under the SIMT emulator.
+struct KernelDevice {
+  torch::Device torchDevice;
+  bool emulateCuda;
+};
+
+KernelDevice kernelDevice(const std::string& name) {
+  if (name == "cuda") return {torch::Device(torch::kCUDA), false};
+  if (name == "cuda-emulated") return {torch::Device(torch::kCPU), true};
+  if (name == "cpu") return {torch::Device(torch::kCPU), false};
+  throw std::invalid_argument("kernel check: device must be cpu, cuda or cuda-emulated, got '" + name + "'");
+}
+
 }  // namespace
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
@@ -93,6 +109,11 @@ std::vector<ScanCase> standardScanCases() {
   add("N=64 L=50 (chunk 16)", 1, 50, 19, 64, 1, false);
   add("initial state", 2, 70, 24, 16, 1, true);
   add("groups=2 split block", 2, 40, 24, 8, 2, true);
+  // Whole warps of one group: the CUDA backward reduces dB/dC across the warp before its atomics.
+  add("D=64 warp-reduced dB/dC", 2, 40, 64, 16, 1, false);
+  // Several register tiles of states (16 + 16 + 8), two groups of 32 channels, a chunk boundary.
+  add("N=40 tiles, groups=2", 1, 35, 64, 40, 2, true);
+  add("N=256", 1, 9, 4, 256, 1, true);
   ScanCase plain;
   plain.name = "no z/D/bias, no softplus";
   plain.batch = 2; plain.length = 29; plain.channels = 17; plain.states = 16;
@@ -111,9 +132,11 @@ std::vector<CheckRow> checkScanCase(const ScanCase& c, const std::string& device
                                     uint64_t seed) {
   ScanTensors t = makeInputs(c, seed);
   ScanRun ref = runScan(t, c, torch::kCPU, torch::kFloat64, false);
-  const torch::Device dev = device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   const auto type = dtype == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
-  ScanRun got = runScan(t, c, dev, type, false);
+  const KernelDevice dev = kernelDevice(device);
+  std::optional<EmulatedCudaScope> emulation;
+  if (dev.emulateCuda) emulation.emplace();
+  ScanRun got = runScan(t, c, dev.torchDevice, type, false);
   return compare(c, got, ref, device, dtype, scanErrorBound(dtype));
 }
 
@@ -126,7 +149,10 @@ std::vector<CheckRow> checkReferenceAgreement(const ScanCase& c, uint64_t seed) 
 
 std::vector<CheckRow> checkScanStreaming(const ScanCase& c, const std::string& device, uint64_t seed) {
   ScanTensors t = makeInputs(c, seed);
-  const torch::Device dev = device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const KernelDevice kd = kernelDevice(device);
+  const torch::Device dev = kd.torchDevice;
+  std::optional<EmulatedCudaScope> emulation;
+  if (kd.emulateCuda) emulation.emplace();
   auto f = [&](const Tensor& x) { return x.defined() ? x.to(dev, torch::kFloat32) : x; };
   torch::NoGradGuard noGrad;
   ScanInputs full{f(t.u), f(t.delta), f(t.A), f(t.B), f(t.C), f(t.D), f(t.z), f(t.bias), f(t.h0), c.softplus};

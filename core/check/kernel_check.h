@@ -21,19 +21,21 @@ struct CheckRow {
   bool passed() const { return error <= bound; }
 };
 
-// The standard grid: L = 1, L not a multiple of the chunk, N in {1, 4, 16, 64}, channels not a multiple
-// of the vector width, groups whose boundaries split a vector block, a given initial state.
+// The standard grid: L = 1, L not a multiple of the chunk, N in {1, 4, 16, 40, 64, 256}, channels not a
+// multiple of the vector width, groups whose boundaries split a vector block, whole warps per group (the
+// CUDA warp reduction), several register tiles of states, a given initial state.
 std::vector<ScanCase> standardScanCases();
 
 // Relative-error bounds, per dtype (documented in docs/KERNELS.md).
 double scanErrorBound(const std::string& dtype);
 
-// Forward output, final state and every gradient of the kernel on `device` ("cpu" or "cuda") in `dtype`
+// Forward output, final state and every gradient of the kernel on `device` ("cpu", "cuda", or
+// "cuda-emulated": the CUDA kernels' source run on the CPU by the SIMT emulator) in `dtype`
 // ("float32" or "bfloat16") against the float64 reference kernel on the same inputs.
 std::vector<CheckRow> checkScanCase(const ScanCase& c, const std::string& device, const std::string& dtype,
                                     uint64_t seed);
 
-// Step-by-step streaming against the full scan, float32 on CPU (or CUDA).
+// Step-by-step streaming against the full scan, float32, on any of checkScanCase's devices.
 std::vector<CheckRow> checkScanStreaming(const ScanCase& c, const std::string& device, uint64_t seed);
 
 // The LibTorch-ops reference (in float64, through autograd) against the float64 reference kernel: proves

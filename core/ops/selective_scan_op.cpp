@@ -14,6 +14,11 @@ using torch::autograd::variable_list;
 
 namespace {
 
+bool gEmulateCuda = false;  // see EmulatedCudaScope
+
+// The CUDA kernels run on the tensor's GPU, or on the CPU under the emulator.
+bool usesCudaKernels(const Tensor& u) { return u.is_cuda() || (gEmulateCuda && u.scalar_type() != torch::kFloat64); }
+
 void check(bool ok, const std::string& msg) {
   if (!ok) throw std::invalid_argument("selectiveScan: " + msg);
 }
@@ -39,7 +44,7 @@ torch::ScalarType weightType(const Tensor& u) {
 }
 
 int chunkLengthFor(const Tensor& u, int64_t states) {
-  if (u.is_cuda()) return 32;  // the CUDA backward keeps one chunk of states per thread
+  if (usesCudaKernels(u)) return 32;  // the CUDA backward keeps one chunk of states per thread
   return static_cast<int>(std::clamp<int64_t>(1024 / states, 4, 256));  // ~64 KiB of recompute per block
 }
 
@@ -67,7 +72,7 @@ void validate(const ScanInputs& in) {
     check(in.initialState.dim() == 3 && in.initialState.size(0) == Bn && in.initialState.size(1) == D &&
               in.initialState.size(2) == N,
           "initialState must be (batch, channels, states), got " + shapeOf(in.initialState));
-  check(in.u.device().is_cuda() || in.u.scalar_type() != torch::kBFloat16, "bfloat16 is supported on CUDA only");
+  check(usesCudaKernels(in.u) || in.u.scalar_type() != torch::kBFloat16, "bfloat16 is supported on CUDA only");
 }
 
 Tensor asGroups(const Tensor& t) { return t.dim() == 3 ? t.unsqueeze(2) : t; }
@@ -116,12 +121,14 @@ PreparedScan prepare(const ScanInputs& in) {
 
 void runForward(const k::ScanParams& p, const Tensor& like) {
   if (like.is_cuda()) return k::scanForwardCuda(p, nullptr);
+  if (usesCudaKernels(like)) return k::scanForwardCudaEmulated(p);
   if (p.dtype == k::ScanDType::Float64) return k::scanForwardReference(p);
   k::scanForwardCpu(p);
 }
 
 void runBackward(const k::ScanGradParams& p, const Tensor& like) {
   if (like.is_cuda()) return k::scanBackwardCuda(p, nullptr);
+  if (usesCudaKernels(like)) return k::scanBackwardCudaEmulated(p);
   if (p.dtype == k::ScanDType::Float64) return k::scanBackwardReference(p);
   k::scanBackwardCpu(p);
 }
@@ -243,9 +250,13 @@ Tensor selectiveScanStep(const ScanInputs& token, Tensor& state) {
   p.state = state.data_ptr(); p.out = out.data_ptr();
   torch::NoGradGuard noGrad;
   if (u.is_cuda()) k::scanStepCuda(p, nullptr);
+  else if (usesCudaKernels(u)) k::scanStepCudaEmulated(p);
   else if (p.dtype == k::ScanDType::Float64) k::scanStepReference(p);
   else k::scanStepCpu(p);
   return out;
 }
+
+EmulatedCudaScope::EmulatedCudaScope() : previous_(gEmulateCuda) { gEmulateCuda = true; }
+EmulatedCudaScope::~EmulatedCudaScope() { gEmulateCuda = previous_; }
 
 }  // namespace continua::core

@@ -30,4 +30,18 @@ ScanOutputs selectiveScanTorchOps(const ScanInputs& in);
 // (batch, groups, states); state (batch, channels, states) updated in place. Returns the output (batch, channels).
 torch::Tensor selectiveScanStep(const ScanInputs& token, torch::Tensor& state);
 
+// While one of these is alive, CPU float32 and bfloat16 scans (forward, backward and step) run the CUDA
+// kernels' source under the host SIMT emulator instead of the CPU kernels, with the CUDA chunk length.
+// For `check-kernels --emulate-cuda` and the tests on machines without a GPU; slow; not thread-safe.
+class EmulatedCudaScope {
+ public:
+  EmulatedCudaScope();
+  ~EmulatedCudaScope();
+  EmulatedCudaScope(const EmulatedCudaScope&) = delete;
+  EmulatedCudaScope& operator=(const EmulatedCudaScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace continua::core

@@ -1,6 +1,10 @@
 #pragma once
 // Every CUDA call's status becomes an exception carrying file, line and CUDA's own text.
+#ifndef CONTINUA_CUDA_EMULATION
 #include <cuda_runtime.h>
+// Kernel launch, written once for the GPU and the host emulator (which defines its own).
+#define CONTINUA_LAUNCH(kernel, grid, block, stream, ...) kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
 
 #include <stdexcept>
 #include <string>

@@ -1,4 +1,4 @@
-// Public CUDA entry points: validate, then dispatch on the input dtype.
+// Public CUDA entry points: validate, then dispatch on the input dtype (selective_scan_launch.cuh).
 #include "kernels/cuda/selective_scan_launch.cuh"
 
 namespace continua::kernels {
@@ -16,30 +16,8 @@ bool cudaKernelsAvailable() {
   return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
-void scanForwardCuda(const ScanParams& p, void* stream) {
-  validateScanParams(p);
-  switch (p.dtype) {
-    case ScanDType::Float32: return cuda::launchForward<float>(p, stream);
-    case ScanDType::BFloat16: return cuda::launchForward<__nv_bfloat16>(p, stream);
-    default: throw std::invalid_argument("scanForwardCuda: dtype must be Float32 or BFloat16");
-  }
-}
-
-void scanBackwardCuda(const ScanGradParams& p, void* stream) {
-  validateScanParams(p);
-  switch (p.dtype) {
-    case ScanDType::Float32: return cuda::launchBackward<float>(p, stream);
-    case ScanDType::BFloat16: return cuda::launchBackward<__nv_bfloat16>(p, stream);
-    default: throw std::invalid_argument("scanBackwardCuda: dtype must be Float32 or BFloat16");
-  }
-}
-
-void scanStepCuda(const ScanStepParams& p, void* stream) {
-  switch (p.dtype) {
-    case ScanDType::Float32: return cuda::launchStep<float>(p, stream);
-    case ScanDType::BFloat16: return cuda::launchStep<__nv_bfloat16>(p, stream);
-    default: throw std::invalid_argument("scanStepCuda: dtype must be Float32 or BFloat16");
-  }
-}
+void scanForwardCuda(const ScanParams& p, void* stream) { cuda::forwardByType(p, stream); }
+void scanBackwardCuda(const ScanGradParams& p, void* stream) { cuda::backwardByType(p, stream); }
+void scanStepCuda(const ScanStepParams& p, void* stream) { cuda::stepByType(p, stream); }
 
 }  // namespace continua::kernels

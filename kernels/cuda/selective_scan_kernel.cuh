@@ -6,12 +6,18 @@
 // without a block-wide parallel scan. States beyond one tile are handled tile by tile, with y, du and ddelta
 // accumulated across tiles in float32 workspaces; the last tile finalises (gate, softplus chain, casts).
 // Inputs may be float or bfloat16; all arithmetic is float32.
+//
+// The same source also compiles for the host under kernels/emulation/cuda_host_shim.h (namespace
+// cuda_emulated), where tests check it against the float64 reference on machines without a GPU.
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/selective_scan.h"
 
+#ifndef CONTINUA_CUDA_EMULATION
 #include <cuda_bf16.h>
+#define CONTINUA_CUDA_NS cuda
+#endif
 
-namespace continua::kernels::cuda {
+namespace continua::kernels::CONTINUA_CUDA_NS {
 
 constexpr int kTile = 16;        // states held in registers per pass
 constexpr int kThreads = 128;    // channels per thread block
@@ -279,4 +285,4 @@ __global__ void scanStepKernel(ScanStepParams p) {
   static_cast<T*>(p.out)[i] = fromFloat<T>(y);
 }
 
-}  // namespace continua::kernels::cuda
+}  // namespace continua::kernels::CONTINUA_CUDA_NS

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace continua::kernels::cuda {
+namespace continua::kernels::CONTINUA_CUDA_NS {
 
 inline cudaStream_t asStream(void* s) { return static_cast<cudaStream_t>(s); }
 
@@ -29,7 +29,7 @@ void launchForward(const ScanParams& p, void* stream) {
   cudaStream_t s = asStream(stream);
   const size_t rows = size_t(p.batch) * p.length * p.channels;
   Workspace yAcc(p.states > kTile ? rows : 0, s);
-  scanForwardKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, s>>>(p, yAcc.ptr);
+  CONTINUA_LAUNCH(scanForwardKernel<T>, gridFor(p.channels, p.batch), kThreads, s, p, yAcc.ptr);
   CONTINUA_CUDA_CHECK_LAUNCH();
 }
 
@@ -52,14 +52,41 @@ void launchBackward(const ScanGradParams& p, void* stream) {
   const int perGroup = p.channels / p.groups;
   const bool warpGroups = perGroup % 32 == 0 && p.channels % 32 == 0;
   BackwardWorkspace ws{yAcc.ptr, duAcc.ptr, ddtAcc.ptr};
-  scanBackwardKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, s>>>(p, ws, warpGroups);
+  CONTINUA_LAUNCH(scanBackwardKernel<T>, gridFor(p.channels, p.batch), kThreads, s, p, ws, warpGroups);
   CONTINUA_CUDA_CHECK_LAUNCH();
 }
 
 template <typename T>
 void launchStep(const ScanStepParams& p, void* stream) {
-  scanStepKernel<T><<<gridFor(p.channels, p.batch), kThreads, 0, asStream(stream)>>>(p);
+  CONTINUA_LAUNCH(scanStepKernel<T>, gridFor(p.channels, p.batch), kThreads, asStream(stream), p);
   CONTINUA_CUDA_CHECK_LAUNCH();
 }
 
-}  // namespace continua::kernels::cuda
+// Entry points by element type, shared by selective_scan_dispatch.cu and the host emulation.
+inline void forwardByType(const ScanParams& p, void* stream) {
+  validateScanParams(p);
+  switch (p.dtype) {
+    case ScanDType::Float32: return launchForward<float>(p, stream);
+    case ScanDType::BFloat16: return launchForward<__nv_bfloat16>(p, stream);
+    default: throw std::invalid_argument("CUDA selective scan: dtype must be Float32 or BFloat16");
+  }
+}
+
+inline void backwardByType(const ScanGradParams& p, void* stream) {
+  validateScanParams(p);
+  switch (p.dtype) {
+    case ScanDType::Float32: return launchBackward<float>(p, stream);
+    case ScanDType::BFloat16: return launchBackward<__nv_bfloat16>(p, stream);
+    default: throw std::invalid_argument("CUDA selective scan: dtype must be Float32 or BFloat16");
+  }
+}
+
+inline void stepByType(const ScanStepParams& p, void* stream) {
+  switch (p.dtype) {
+    case ScanDType::Float32: return launchStep<float>(p, stream);
+    case ScanDType::BFloat16: return launchStep<__nv_bfloat16>(p, stream);
+    default: throw std::invalid_argument("CUDA selective scan step: dtype must be Float32 or BFloat16");
+  }
+}
+
+}  // namespace continua::kernels::CONTINUA_CUDA_NS

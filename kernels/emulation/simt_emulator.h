@@ -1,0 +1,37 @@
+#pragma once
+// A host-side SIMT emulator: runs a CUDA kernel's own source on the CPU, one fibre per GPU thread, so the
+// CUDA kernels' arithmetic, indexing, tiling and warp reductions are checked on machines without a GPU
+// (this project's CI). See kernels/emulation/cuda_host_shim.h for how a .cuh file is compiled for it.
+//
+// What it models: grid/block/thread coordinates, CUDA's launch-configuration limits, warps of 32 lanes
+// that meet at every __shfl_down_sync (lanes run until they reach one; the exchange happens when every
+// live lane of the warp has), and atomics (trivially atomic: fibres switch only at shuffles).
+// What it does not: __syncthreads and shared memory (no kernel here uses them), memory races between
+// warps or blocks, timing, the device's fast-math intrinsics (host IEEE functions are used instead).
+// Errors a GPU would report as undefined behaviour — a lane exiting while others wait for it in a
+// full-mask shuffle, lanes of one warp in different shuffles — throw std::logic_error from launch().
+#include <functional>
+
+namespace continua::kernels::emulation {
+
+struct Dim3 {
+  unsigned x = 1, y = 1, z = 1;
+};
+
+struct ThreadCoordinates {
+  Dim3 thread, block, blockDim, gridDim;
+};
+
+// The coordinates of the GPU thread being emulated; only valid inside a kernel body run by launch().
+const ThreadCoordinates& currentThread();
+
+// __shfl_down_sync(mask, value, delta) with width 32: value of lane (lane + delta), or the lane's own
+// value when that lane is past the warp's end.
+float shuffleDown(unsigned mask, float value, unsigned delta);
+
+// Runs body once per thread of the grid, blocks in order, warps in order. Throws std::invalid_argument
+// for a configuration CUDA would reject (cudaErrorInvalidConfiguration) and std::logic_error for
+// undefined warp behaviour.
+void launch(Dim3 grid, Dim3 block, const std::function<void()>& body);
+
+}  // namespace continua::kernels::emulation
