@@ -15,6 +15,7 @@
 //   h_t  = exp(dt_t * A) * h_{t-1} + dt_t * B_t * u_t
 //   y_t  = sum_n C_t * h_t + D * u_t ;  out_t = y_t * silu(z_t) when z is given
 #include <cstdint>
+#include <string>
 
 #ifdef __CUDACC__
 #define CONTINUA_HOST_DEVICE __host__ __device__
@@ -109,6 +110,16 @@ void scanStepReference(const ScanStepParams& p);
 // CUDA, float32 or bfloat16 inputs with float32 accumulation. `stream` is a cudaStream_t (nullptr: default).
 // Throw std::runtime_error when the library was built without CUDA or a CUDA call fails.
 bool cudaKernelsAvailable();
+
+// The current CUDA device, for benchmarks that compare against its physical limits.
+struct CudaDeviceSummary {
+  std::string name;
+  int multiprocessors = 0;
+  int clockKHz = 0;  // peak SM clock
+  int major = 0, minor = 0;
+};
+// False (and `out` untouched) without a CUDA build or a visible device.
+bool cudaDeviceSummary(CudaDeviceSummary& out);
 void scanForwardCuda(const ScanParams& p, void* stream);
 void scanBackwardCuda(const ScanGradParams& p, void* stream);
 void scanStepCuda(const ScanStepParams& p, void* stream);

@@ -10,6 +10,7 @@ namespace {
 }
 }  // namespace
 bool cudaKernelsAvailable() { return false; }
+bool cudaDeviceSummary(CudaDeviceSummary&) { return false; }
 void scanForwardCuda(const ScanParams&, void*) { noCuda(); }
 void scanBackwardCuda(const ScanGradParams&, void*) { noCuda(); }
 void scanStepCuda(const ScanStepParams&, void*) { noCuda(); }

@@ -77,6 +77,8 @@ void registerKernelCommands(CLI::App& app) {
   scan->add_option("--shape", scanOpts.shape, "One shape instead of the grid: B L D N")->expected(4);
   scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
   scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the (slow) LibTorch-ops reference");
+  scan->add_option("--device", scanOpts.device, "cpu, cuda or all (default: all that are present)")
+      ->check(CLI::IsMember({"cpu", "cuda", "all"}));
   scan->callback([] { setExitCode(core::runScanBenchmark(scanOpts, std::cout)); });
 
   auto* train = bench->add_subcommand("train", "Meta-training throughput and memory per model; streaming memory vs length");

@@ -140,7 +140,8 @@ void registerRunCommands(CLI::App& app) {
   {
     static core::RunFilter filter;
     auto* cmd = app.add_subcommand("list", "List runs");
-    cmd->add_option("--status", filter.status, "Only runs with this status");
+    cmd->add_option("--status", filter.status, "Only runs with this status")
+        ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted", "diverged"}));
     cmd->add_option("--tag", filter.tag, "Only runs with this tag");
     cmd->add_option("--text", filter.text, "Only runs whose name, model, task or notes contain this");
     cmd->add_flag("--json", common.json, "JSON output");

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help); its own codes (100+) become the documented "bad arguments".
+    return app.exit(e) == 0 ? continua::app::kExitOk : continua::app::kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "continua-cli: error: " << e.what() << "\n";
     return continua::app::kExitFailure;

@@ -15,6 +15,7 @@ struct ScanBenchOptions {
   bool quick = false;
   bool skipReference = false;
   std::vector<int64_t> shape;  // B, L, D, N: benchmark this one shape instead of the grid
+  std::string device = "all";  // "cpu", "cuda" or "all" (CUDA rows need a visible GPU)
 };
 
 // Returns a process exit code.

@@ -1,16 +1,20 @@
 // `continua-cli bench scan`: forward, backward and forward+backward medians of the selective-scan kernels
 // against the LibTorch-ops reference measured in the same run, plus streaming step latency; on a GPU also
-// the achieved bandwidth as a fraction of a device-to-device copy measured in the same run.
+// the achieved bandwidth as a fraction of a device-to-device copy measured in the same run, and the times as
+// multiples of the physical floor of reference/perf.md §5 (exponential unit, FP32 pipe, copy bandwidth).
 #include "core/bench/bench.h"
 #include "core/bench/timing.h"
 #include "core/ops/selective_scan_op.h"
 #include "core/util/environment.h"
 #include "core/util/table.h"
+#include "kernels/selective_scan.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
+#include <stdexcept>
 
 namespace continua::core {
 using torch::Tensor;
@@ -20,6 +24,7 @@ namespace {
 struct ScanShape {
   int64_t batch, length, channels, states;
   std::string dtype, device;
+  bool withReference = true;  // the LibTorch-ops loop takes minutes at the largest GPU shapes
 };
 
 ScanInputs benchInputs(const ScanShape& s, bool requiresGrad) {
@@ -77,26 +82,47 @@ double minimalBytes(const ScanShape& s, bool backward) {
   return backward ? e * (8 * bld) + e * 2 * bln + 4 * 2 * bln : e * (5 * bld) + e * 2 * bln;
 }
 
+// Lower bounds on a GPU (reference/perf.md §5.1-5.2): one exp2 per (b, l, d, n) per pass on the MUFU unit
+// (16 per clock per SM on sm_80/sm_90), about 20 FP32 instructions per element in the backward, and the
+// minimal bytes at the copy bandwidth measured in this run; the larger of them bounds each pass.
+struct GpuFloors {
+  double fwdMs = 0, fwdBwdMs = 0;
+};
+
+GpuFloors gpuFloors(const ScanShape& s, const kernels::CudaDeviceSummary& gpu, double copyGBs) {
+  const double elems = double(s.batch) * s.length * s.channels * s.states;
+  const double clockHz = gpu.clockKHz * 1e3;
+  const double expMs = elems / (gpu.multiprocessors * 16.0 * clockHz) * 1e3;
+  const double fp32BwdMs = elems * 20.0 / (gpu.multiprocessors * 128.0 * clockHz) * 1e3;
+  auto bytesMs = [&](bool backward) { return minimalBytes(s, backward) / (copyGBs * 1e9) * 1e3; };
+  GpuFloors f;
+  f.fwdMs = std::max(expMs, bytesMs(false));
+  f.fwdBwdMs = f.fwdMs + std::max({expMs, fp32BwdMs, bytesMs(true)});
+  return f;
+}
+
 std::vector<ScanShape> grid(const ScanBenchOptions& o) {
+  const bool cpu = o.device != "cuda", gpu = o.device != "cpu" && torch::cuda::is_available();
   std::vector<ScanShape> g;
   if (o.shape.size() == 4) {
-    g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], "float32", "cpu"});
-    if (torch::cuda::is_available()) g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], "float32", "cuda"});
+    if (cpu) g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], "float32", "cpu"});
+    if (gpu)
+      for (const char* dt : {"float32", "bfloat16"}) g.push_back({o.shape[0], o.shape[1], o.shape[2], o.shape[3], dt, "cuda"});
     return g;
   }
-  if (o.quick) {
+  if (cpu && o.quick) {
     g.push_back({2, 64, 64, 16, "float32", "cpu"});
-  } else {
+  } else if (cpu) {
     g.push_back({16, 512, 256, 16, "float32", "cpu"});
     g.push_back({4, 1024, 512, 16, "float32", "cpu"});
     g.push_back({16, 128, 256, 64, "float32", "cpu"});
   }
-  if (torch::cuda::is_available()) {
+  if (gpu) {
     for (const char* dt : {"float32", "bfloat16"}) {
       if (o.quick) g.push_back({2, 64, 64, 16, dt, "cuda"});
       else {
         g.push_back({64, 1024, 1536, 16, dt, "cuda"});
-        g.push_back({16, 4096, 1536, 16, dt, "cuda"});
+        g.push_back({16, 4096, 1536, 16, dt, "cuda", false});
       }
     }
   }
@@ -108,46 +134,71 @@ std::string fmt(double v, int prec = 2) { return formatFixed(v, prec); }
 }  // namespace
 
 int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
+  if (o.device != "cpu" && o.device != "cuda" && o.device != "all")
+    throw std::invalid_argument("bench scan: --device must be cpu, cuda or all, got '" + o.device + "'");
+  if (o.device == "cuda" && !torch::cuda::is_available())
+    throw std::runtime_error("bench scan: --device cuda, but LibTorch sees no CUDA device");
   setThreadCount(o.threads);
   torch::manual_seed(0);
   const bool cuda = torch::cuda::is_available();
   Environment env = currentEnvironment(cuda ? "cuda" : "cpu");
   out << "bench scan: " << describe(env) << "\n";
   double copyGBs = cuda ? copyBandwidthGBs() : 0.0;
+  kernels::CudaDeviceSummary gpu;
+  const bool haveFloors = cuda && kernels::cudaDeviceSummary(gpu) && gpu.multiprocessors > 0 && gpu.clockKHz > 0;
   if (cuda) out << "device-to-device copy: " << fmt(copyGBs, 0) << " GB/s (measured in this run)\n";
+  if (haveFloors)
+    out << "GPU: " << gpu.name << ", sm_" << gpu.major << gpu.minor << ", " << gpu.multiprocessors << " SMs at "
+        << fmt(gpu.clockKHz / 1e6, 2) << " GHz; floors per reference/perf.md section 5 (16 exp2/clock/SM)\n";
   out << "\n";
   TextTable table({"B", "L", "D", "N", "dtype", "device", "fwd ms", "bwd ms", "fwd+bwd ms", "Gelem/s", "ref fwd ms",
-                   "ref fwd+bwd ms", "fwd speed-up", "fwd+bwd speed-up", "fwd % copy BW"});
+                   "ref fwd+bwd ms", "fwd speed-up", "fwd+bwd speed-up", "fwd % copy BW", "fwd / floor",
+                   "fwd+bwd / floor"});
   nlohmann::json results = nlohmann::json::array();
   for (const ScanShape& s : grid(o)) {
     PassTimes k = timeScan(s, false, o.repeats);
     PassTimes ref;
-    if (!o.skipReference) ref = timeScan(s, true, std::max(1, std::min(o.repeats, 3)));
+    const bool reference = !o.skipReference && s.withReference;
+    if (reference) ref = timeScan(s, true, std::max(1, std::min(o.repeats, 3)));
     const double elems = double(s.batch) * s.length * s.channels * s.states;
     const double gelem = elems / (k.fwdBwdMs * 1e-3) / 1e9;
     const double bwFrac = s.device == "cuda" ? minimalBytes(s, false) / (k.fwdMs * 1e-3) / 1e9 / copyGBs : 0.0;
+    const bool onGpu = s.device == "cuda" && haveFloors;
+    const GpuFloors floors = onGpu ? gpuFloors(s, gpu, copyGBs) : GpuFloors{};
+    auto orDash = [](bool have, const std::string& v) { return have ? v : std::string("-"); };
     table.addRow({std::to_string(s.batch), std::to_string(s.length), std::to_string(s.channels), std::to_string(s.states),
                   s.dtype, s.device, fmt(k.fwdMs, 3), fmt(k.fwdBwdMs - k.fwdMs, 3), fmt(k.fwdBwdMs, 3), fmt(gelem, 3),
-                  o.skipReference ? "-" : fmt(ref.fwdMs, 1), o.skipReference ? "-" : fmt(ref.fwdBwdMs, 1),
-                  o.skipReference ? "-" : fmt(ref.fwdMs / k.fwdMs, 1) + "x", o.skipReference ? "-" : fmt(ref.fwdBwdMs / k.fwdBwdMs, 1) + "x",
-                  s.device == "cuda" ? fmt(100 * bwFrac, 1) : "-"});
+                  orDash(reference, fmt(ref.fwdMs, 1)), orDash(reference, fmt(ref.fwdBwdMs, 1)),
+                  orDash(reference, fmt(ref.fwdMs / k.fwdMs, 1) + "x"), orDash(reference, fmt(ref.fwdBwdMs / k.fwdBwdMs, 1) + "x"),
+                  orDash(s.device == "cuda", fmt(100 * bwFrac, 1)), orDash(onGpu, fmt(k.fwdMs / floors.fwdMs, 2) + "x"),
+                  orDash(onGpu, fmt(k.fwdBwdMs / floors.fwdBwdMs, 2) + "x")});
+    auto jsonOr = [](bool have, double v) { return have ? nlohmann::json(v) : nlohmann::json(); };
     results.push_back({{"batch", s.batch}, {"length", s.length}, {"channels", s.channels}, {"states", s.states},
                        {"dtype", s.dtype}, {"device", s.device}, {"fwd_ms", k.fwdMs}, {"bwd_ms", k.fwdBwdMs - k.fwdMs},
                        {"fwd_bwd_ms", k.fwdBwdMs}, {"elements_per_s", elems / (k.fwdBwdMs * 1e-3)},
-                       {"reference_fwd_ms", o.skipReference ? nlohmann::json() : nlohmann::json(ref.fwdMs)},
-                       {"reference_fwd_bwd_ms", o.skipReference ? nlohmann::json() : nlohmann::json(ref.fwdBwdMs)},
-                       {"fwd_fraction_of_copy_bandwidth", s.device == "cuda" ? nlohmann::json(bwFrac) : nlohmann::json()}});
+                       {"reference_fwd_ms", jsonOr(reference, ref.fwdMs)},
+                       {"reference_fwd_bwd_ms", jsonOr(reference, ref.fwdBwdMs)},
+                       {"fwd_fraction_of_copy_bandwidth", jsonOr(s.device == "cuda", bwFrac)},
+                       {"floor_fwd_ms", jsonOr(onGpu, floors.fwdMs)},
+                       {"floor_fwd_bwd_ms", jsonOr(onGpu, floors.fwdBwdMs)}});
   }
   table.print(out);
-  out << "\nStreaming step (B=1, fp32, D=256, N=16): " << fmt(stepLatencyUs(256, 16, "cpu"), 2) << " us on CPU";
-  if (cuda) out << ", " << fmt(stepLatencyUs(1536, 16, "cuda"), 2) << " us on CUDA (D=1536)";
+  if (haveFloors) out << "\nTargets (issue #3, B=64 L=1024 D=1536 N=16): fwd / floor <= 2, fwd+bwd / floor <= 3.\n";
+  out << "\nStreaming step (B=1, fp32, N=16):";
+  if (o.device != "cuda") out << " " << fmt(stepLatencyUs(256, 16, "cpu"), 2) << " us on CPU (D=256)";
+  if (cuda && o.device != "cpu") out << " " << fmt(stepLatencyUs(1536, 16, "cuda"), 2) << " us on CUDA (D=1536)";
   out << "\n";
   if (!o.jsonPath.empty()) {
     nlohmann::json doc = {{"environment", {{"version", env.continuaVersion}, {"commit", env.gitCommit},
                                            {"torch", env.torchVersion}, {"blas", env.blas}, {"threads", env.threads},
-                                           {"cpu", env.cpuModel}, {"copy_GBps", copyGBs}}},
+                                           {"cpu", env.cpuModel}, {"copy_GBps", copyGBs},
+                                           {"gpu", haveFloors ? nlohmann::json({{"name", gpu.name},
+                                                                                {"multiprocessors", gpu.multiprocessors},
+                                                                                {"clock_kHz", gpu.clockKHz}})
+                                                              : nlohmann::json()}}},
                           {"scan", results},
-                          {"step_us_cpu_D256_N16", stepLatencyUs(256, 16, "cpu")}};
+                          {"step_us_cpu_D256_N16", o.device != "cuda" ? nlohmann::json(stepLatencyUs(256, 16, "cpu")) : nlohmann::json()},
+                          {"step_us_cuda_D1536_N16", cuda && o.device != "cpu" ? nlohmann::json(stepLatencyUs(1536, 16, "cuda")) : nlohmann::json()}};
     std::ofstream(o.jsonPath) << doc.dump(2) << "\n";
     out << "JSON written to " << o.jsonPath << "\n";
   }
