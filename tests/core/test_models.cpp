@@ -3,6 +3,7 @@
 // parameter, and save -> load round-trips exactly.
 #include "core/models/mamba_mixer.h"
 #include "core/models/sequence_model.h"
+#include "core/ops/selective_scan_op.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -102,6 +103,42 @@ class TestModels : public QObject {
       if (family == "mamba-moe" && QString(p.key().c_str()).contains("fc")) continue;  // unrouted experts may get none
       QVERIFY2(p.value().grad().abs().sum().item<double>() > 0, qPrintable(QString("%1: zero gradient for %2").arg(family, p.key().c_str())));
     }
+  }
+
+  // The model path a GPU takes (the op's CUDA branch: CUDA kernels, CUDA chunk length, queries from the
+  // final state, the CUDA step) run on the CPU under the SIMT emulator, against the CPU kernels.
+  void mambaOnEmulatedCudaKernelsMatchesCpuKernels() {
+    torch::manual_seed(5);
+    auto m = makeSequenceModel(small("mamba"));
+    Tensor stream = torch::randn({2, 40, 32}), queries = torch::randn({2, 3, 32});  // 40 > CUDA's chunk of 32
+    auto runOnce = [&] {
+      m->zero_grad();
+      SequenceModel::Output out = m->run(stream, queries, true);
+      Tensor loss = out.queries.pow(2).mean() + out.stream.pow(2).mean();
+      for (const auto& map : out.maps) loss = loss + map.pow(2).mean();
+      loss.backward();
+      std::vector<Tensor> values{out.stream.detach(), out.queries.detach()};
+      for (const auto& p : m->parameters()) values.push_back(p.grad().clone());
+      return values;
+    };
+    const std::vector<Tensor> cpu = runOnce();
+    std::vector<Tensor> emulated;
+    Tensor stepped;
+    {
+      EmulatedCudaScope scope;
+      emulated = runOnce();
+      torch::NoGradGuard g;
+      ModelState s = m->initialState(2, torch::TensorOptions());
+      for (int64_t t = 0; t < stream.size(1); ++t) stepped = m->step(stream.select(1, t), s);
+    }
+    for (size_t i = 0; i < cpu.size(); ++i) {
+      // Relative, with an absolute floor: a gradient that nearly cancels (a layer's D here: ~2e-8) keeps
+      // only float32 noise, which differs between any two summation orders.
+      const double diff = maxDiff(cpu[i], emulated[i]), bound = 1e-4 * cpu[i].abs().max().item<double>() + 1e-9;
+      QVERIFY2(diff <= bound, qPrintable(QString("value %1 (0: stream, 1: queries, then gradients) differs by %2 > %3")
+                                             .arg(i).arg(diff).arg(bound)));
+    }
+    QVERIFY2(maxDiff(stepped, cpu[0].select(1, 39)) < 2e-4, "emulated CUDA step differs from the parallel forward");
   }
 
   void mambaBlockParameterCount() {
