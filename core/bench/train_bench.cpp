@@ -118,7 +118,7 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
     for (int64_t L : o.quick ? std::vector<int64_t>{64, 256} : std::vector<int64_t>{256, 1024, 4096}) {
       ChildResult r = inChild([&] {
         torch::NoGradGuard g;
-        ModelConfig mc = modelConfigFromJson(withDefaults(benchConfig(f, 10)));
+        ModelConfig mc = ModelConfig::fromExperiment(withDefaults(benchConfig(f, 10)));
         mc.heads = 4;
         auto model = makeSequenceModel(mc);
         model->eval();

@@ -18,6 +18,17 @@ const std::vector<std::string>& ModelConfig::families() {
   return f;
 }
 
+ModelConfig ModelConfig::fromExperiment(const nlohmann::json& experiment) {
+  const nlohmann::json& m = experiment["model"];
+  ModelConfig mc;
+  mc.family = m["family"]; mc.dModel = m["d_model"]; mc.layers = m["layers"]; mc.dState = m["d_state"];
+  mc.dConv = m["d_conv"]; mc.expand = m["expand"]; mc.dtRank = m["dt_rank"]; mc.heads = m["heads"];
+  mc.mlpMultiple = m["mlp_multiple"]; mc.positional = m["positional"]; mc.maxPositions = m["max_positions"];
+  mc.favorFeatures = m["favor_features"]; mc.favorRedraw = m["favor_redraw"]; mc.experts = m["experts"];
+  mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"];
+  return mc;
+}
+
 std::string ModelConfig::resolvedPositional() const {
   if (positional != "auto") return positional;
   if (family == "transformer" || family == "linear-transformer" || family == "performer" || family == "hybrid")

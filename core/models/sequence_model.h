@@ -28,6 +28,8 @@ struct ModelConfig {
   double s4Dropout = 0.1;           // s4-mamba
 
   static const std::vector<std::string>& families();
+  // The "model" section of a validated, defaults-filled experiment document (core/config/experiment_schema).
+  static ModelConfig fromExperiment(const nlohmann::json& experiment);
   std::string resolvedPositional() const;  // what "auto" means for the family
 };
 

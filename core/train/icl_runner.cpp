@@ -19,7 +19,7 @@ class IclRunner : public TaskRunner {
       : m_config(c), m_device(device),
         m_task(IclTaskSpec{c["task"]["icl_task"], c["icl"]["n_dims"], c["icl"]["n_points"], c["icl"]["sparsity"],
                            c["icl"]["cot_hidden"]}) {
-    m_learner = std::make_shared<PromptLearner>(modelConfigFromJson(c), m_task.tokenDim(), m_task.outputDim());
+    m_learner = std::make_shared<PromptLearner>(ModelConfig::fromExperiment(c), m_task.tokenDim(), m_task.outputDim());
     m_learner->to(device);
   }
 

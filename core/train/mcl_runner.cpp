@@ -12,17 +12,6 @@ namespace continua::core {
 using nlohmann::json;
 using torch::Tensor;
 
-ModelConfig modelConfigFromJson(const json& c) {
-  const json& m = c["model"];
-  ModelConfig mc;
-  mc.family = m["family"]; mc.dModel = m["d_model"]; mc.layers = m["layers"]; mc.dState = m["d_state"];
-  mc.dConv = m["d_conv"]; mc.expand = m["expand"]; mc.dtRank = m["dt_rank"]; mc.heads = m["heads"];
-  mc.mlpMultiple = m["mlp_multiple"]; mc.positional = m["positional"]; mc.maxPositions = m["max_positions"];
-  mc.favorFeatures = m["favor_features"]; mc.favorRedraw = m["favor_redraw"]; mc.experts = m["experts"];
-  mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"];
-  return mc;
-}
-
 namespace {
 
 DataSourceConfig dataConfigFrom(const json& d) {
@@ -57,7 +46,7 @@ class MclRunner : public TaskRunner {
       const int64_t most = std::max({m_train.tasks, m_test.tasks, maxOf(c["eval"]["length_tasks"], 1)}) * m_train.classesPerTask;
       m_vocab = c["task"]["label_vocab"].get<int64_t>() > 0 ? c["task"]["label_vocab"].get<int64_t>() : most;
     }
-    m_learner = std::make_shared<EpisodeLearner>(modelConfigFromJson(c), shape, m_vocab, m_sine ? kSineDim : 0, m_joint);
+    m_learner = std::make_shared<EpisodeLearner>(ModelConfig::fromExperiment(c), shape, m_vocab, m_sine ? kSineDim : 0, m_joint);
     m_learner->to(device);
   }
 

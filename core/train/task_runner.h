@@ -37,9 +37,6 @@ class TaskRunner {
 // Builds the runner for a validated, defaults-filled experiment config. Throws ConfigError / DataError.
 std::unique_ptr<TaskRunner> makeTaskRunner(const nlohmann::json& config, torch::Device device);
 
-// The model section of an experiment document as a ModelConfig.
-ModelConfig modelConfigFromJson(const nlohmann::json& config);
-
 // KL(p || q) per row over the positions where p > 0, averaged over all rows. p, q: (..., L).
 torch::Tensor selectivityKl(const torch::Tensor& p, const torch::Tensor& q);
 
