@@ -80,7 +80,7 @@ Tensor AttentionMixer::forward(const Tensor& x, MixerCache* cache) {
     torch::NoGradGuard g;
     m_omega.copy_(orthogonalFeatures(m_headDim, m_o.favorFeatures));
   }
-  Heads h = project(x);
+  Heads h = projectStream(x);
   Tensor out = merge(torch::matmul(causalWeights(h), h.v));
   if (cache) {
     cache->length = x.size(1);
@@ -112,7 +112,7 @@ Tensor AttentionMixer::answer(const Heads& q, const MixerCache& cache, Tensor* s
 }
 
 Tensor AttentionMixer::queries(const Tensor& xq, const MixerCache& cache) {
-  return merge(answer(project(xq), cache, nullptr));
+  return merge(answer(projectQueries(xq), cache, nullptr));
 }
 
 Tensor AttentionMixer::step(const Tensor& x, MixerCache& cache) {
@@ -142,10 +142,10 @@ MixerCache AttentionMixer::emptyCache(int64_t batch, const torch::TensorOptions&
 Tensor AttentionMixer::association(const Tensor& x, const Tensor& xq, bool perHead) {
   Tensor w;
   if (!xq.defined()) {
-    w = causalWeights(project(x));
+    w = causalWeights(projectStream(x));
   } else {
     // From the projections directly (not through forward(), which may redraw Performer features).
-    Heads stream = project(x), q = project(xq);
+    Heads stream = projectStream(x), q = projectQueries(xq);
     if (m_o.kernel == AttentionKernel::Softmax) {
       MixerCache cache;
       cache.tensors = {stream.k, stream.v};

@@ -35,6 +35,9 @@ class AttentionMixer : public Mixer {
  private:
   struct Heads { torch::Tensor q, k, v; };  // each (B, H, L, d_head)
   Heads project(const torch::Tensor& x);
+  // project() through a memo: forward(), association() and queries() of one run share their projections.
+  Heads projectStream(const torch::Tensor& x) { return m_streamMemo.get(*this, x, {}, [&] { return project(x); }); }
+  Heads projectQueries(const torch::Tensor& xq) { return m_queryMemo.get(*this, xq, {}, [&] { return project(xq); }); }
   torch::Tensor feature(const torch::Tensor& t);  // kernel feature map for elu/favor, (B, H, L, f)
   torch::Tensor causalWeights(const Heads& h);     // (B, H, L, L), rows sum to 1
   torch::Tensor merge(const torch::Tensor& o);     // (B, H, L, d_head) -> (B, L, D) through c_proj
@@ -45,6 +48,7 @@ class AttentionMixer : public Mixer {
   int64_t m_headDim;
   torch::nn::Linear m_cAttn{nullptr}, m_cProj{nullptr};
   torch::Tensor m_omega;  // favor: random features (d_head, features), shared by all heads
+  ProjectionMemo<Heads> m_streamMemo, m_queryMemo;
 };
 
 }  // namespace continua::core

@@ -52,9 +52,19 @@ Tensor MambaMixer::dt(const Tensor& dtRaw) const {
   return F::softplus(F::linear(dtRaw, m_dtProj->weight, m_dtProj->bias));
 }
 
-MambaMixer::Projected MambaMixer::project(const Tensor& x) { return projectWith(x, Tensor()); }
+MambaMixer::Projected MambaMixer::project(const Tensor& x) {
+  return m_streamMemo.get(*this, x, Tensor(), [&] {
+    Projected p = projectWith(x, Tensor());
+    p.window = CausalConv::lastWindow(p.xin, m_o.dConv);
+    return p;
+  });
+}
 
-MambaMixer::Projected MambaMixer::projectQueries(const Tensor& xq, const Tensor& window) { return projectWith(xq, window); }
+// Keyed on the window tensor itself: forward() hands out the stream's window in its cache, and association()
+// reuses the same one, so queries() after association() finds the projections already made.
+MambaMixer::Projected MambaMixer::projectQueries(const Tensor& xq, const Tensor& window) {
+  return m_queryMemo.get(*this, xq, window, [&] { return projectWith(xq, window); });
+}
 
 // in_proj -> (x, z); causal conv (over the sequence, or for each query after `window`) + SiLU; x_proj.
 MambaMixer::Projected MambaMixer::projectWith(const Tensor& x, const Tensor& window) {
@@ -85,7 +95,7 @@ Tensor MambaMixer::forward(const Tensor& x, MixerCache* cache) {
   in.deltaSoftplus = true;
   ScanOutputs s = selectiveScan(in);
   if (cache) {
-    cache->tensors = {s.finalState, CausalConv::lastWindow(p.xin, m_o.dConv)};
+    cache->tensors = {s.finalState, p.window};
     cache->length = x.size(1);
   }
   return m_outProj->forward(s.out);
@@ -105,7 +115,7 @@ Tensor MambaMixer::queries(const Tensor& xq, const MixerCache& cache) {
 }
 
 Tensor MambaMixer::step(const Tensor& x, MixerCache& cache) {
-  Projected p = projectQueries(x.unsqueeze(1), cache.tensors[1]);
+  Projected p = projectWith(x.unsqueeze(1), cache.tensors[1]);  // a new token every call: nothing to remember
   auto [y, h] = advance(p, cache.tensors[0]);
   cache.tensors[0] = h.squeeze(1).contiguous();
   cache.tensors[1] = torch::cat({cache.tensors[1].index({Slice(), Slice(1)}), p.xin}, 1);
@@ -157,9 +167,7 @@ Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
   Tensor a = A();
   Tensor toEnd = S.index({Slice(), Slice(-1)}) - S;                                      // (B, L, E)
   Tensor key = torch::exp(toEnd.unsqueeze(-1) * a) * (d.unsqueeze(-1) * p.B.unsqueeze(2));  // (B, L, E, N)
-  MixerCache cache;
-  cache.tensors = {Tensor(), CausalConv::lastWindow(p.xin, m_o.dConv)};
-  Projected q = projectQueries(xq, cache.tensors[1]);
+  Projected q = projectQueries(xq, p.window);
   Tensor query = torch::exp(dt(q.dtRaw).unsqueeze(-1) * a) * q.C.unsqueeze(2);            // (B, Q, E, N)
   // mean over channels of |M_d|: signed channel contributions would cancel in a plain mean, leaving a map
   // (and a regularisation gradient) that says little about where each channel reads. Chunked over channels

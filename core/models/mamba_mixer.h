@@ -51,6 +51,7 @@ class MambaMixer : public Mixer {
  private:
   struct Projected {  // per-token quantities after in_proj, conv and x_proj
     torch::Tensor xin, z, xc, dtRaw, B, C;
+    torch::Tensor window;  // streams only: the last d_conv-1 conv inputs, where queries continue
   };
   Projected project(const torch::Tensor& x);
   Projected projectQueries(const torch::Tensor& xq, const torch::Tensor& window);
@@ -64,6 +65,7 @@ class MambaMixer : public Mixer {
   torch::nn::Linear m_inProj{nullptr}, m_xProj{nullptr}, m_dtProj{nullptr}, m_outProj{nullptr};
   CausalConv m_conv;
   torch::Tensor m_aLog, m_d;
+  ProjectionMemo<Projected> m_streamMemo, m_queryMemo;
 };
 
 }  // namespace continua::core

@@ -55,6 +55,45 @@ class Mixer : public torch::nn::Module {
 
 using MixerPtr = std::shared_ptr<Mixer>;
 
+// The projections of the last input a mixer saw. Within one SequenceModel::run, forward(), association()
+// and queries() are handed the very same tensors, so a step with selectivity regularisation would otherwise
+// run the input projections (Mamba: in_proj, conv, x_proj; attention: q/k/v) twice. A hit needs the same
+// tensor (not equal values), unchanged since (version counter), unchanged parameters, and the same grad mode.
+template <typename Projections>
+class ProjectionMemo {
+ public:
+  template <typename Compute>
+  Projections get(const torch::nn::Module& owner, const torch::Tensor& x, const torch::Tensor& extra, Compute compute) {
+    const Key key{x, extra, x._version(), parameterVersions(owner), torch::GradMode::is_enabled()};
+    if (!(m_valid && key.sameAs(m_key))) {
+      m_value = compute();
+      m_key = key;
+      m_valid = true;
+    }
+    return m_value;
+  }
+
+ private:
+  struct Key {
+    torch::Tensor input, extra;
+    int64_t inputVersion = 0, parametersVersion = 0;
+    bool grad = false;
+    bool sameAs(const Key& o) const {
+      return input.is_same(o.input) && extra.is_same(o.extra) && inputVersion == o.inputVersion &&
+             parametersVersion == o.parametersVersion && grad == o.grad;
+    }
+  };
+  // Optimiser steps update parameters in place, which bumps their version counters.
+  static int64_t parameterVersions(const torch::nn::Module& owner) {
+    int64_t v = 0;
+    for (const auto& p : owner.parameters()) v += static_cast<int64_t>(p._version());
+    return v;
+  }
+  Key m_key;
+  Projections m_value;
+  bool m_valid = false;
+};
+
 // Association weights from non-negative scores over allowed columns: rows normalised to sum to 1.
 inline torch::Tensor normaliseRows(const torch::Tensor& scores) {
   return scores / (scores.sum(-1, true) + 1e-12);

@@ -185,6 +185,57 @@ class TestModels : public QObject {
     QVERIFY2(maxDiff(viaMap, ssm) < 1e-5, qPrintable(QString("map @ x differs from the scan by %1").arg(maxDiff(viaMap, ssm))));
   }
 
+  // The mixers remember the projections of the last input (ProjectionMemo); an optimiser step, an in-place
+  // change of the input or a change of grad mode must not serve stale ones.
+  void rememberedProjectionsFollowEveryChange() {
+    torch::manual_seed(8);
+    MambaOptions o;
+    o.dModel = 8;
+    o.dState = 4;
+    MambaMixer mixer(o);
+    Tensor x = torch::randn({2, 6, 8}), xq = torch::randn({2, 3, 8});
+    auto run = [&] {
+      MixerCache cache;
+      Tensor y = mixer.forward(x, &cache);
+      Tensor map = mixer.association(x, xq, false);
+      return std::vector<Tensor>{y, map, mixer.queries(xq, cache)};
+    };
+    auto fresh = [&] {  // the same computation on copies: nothing can be remembered for them
+      MixerCache cache;
+      Tensor xc = x.clone(), xqc = xq.clone();
+      Tensor y = mixer.forward(xc, &cache);
+      Tensor map = mixer.association(xc, xqc, false);
+      return std::vector<Tensor>{y, map, mixer.queries(xqc, cache)};
+    };
+    auto same = [&](const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
+      for (size_t i = 0; i < a.size(); ++i)
+        if (maxDiff(a[i], b[i]) > 1e-6) return false;
+      return true;
+    };
+    const auto before = run();
+    QVERIFY(same(run(), before));
+    {
+      torch::NoGradGuard g;
+      for (auto& p : mixer.parameters()) p.add_(0.05);  // as an optimiser step does
+    }
+    const auto afterStep = run();
+    QVERIFY2(!same(afterStep, before), "a parameter update must invalidate the remembered projections");
+    QVERIFY(same(afterStep, fresh()));
+    {
+      torch::NoGradGuard g;
+      x.mul_(1.5);
+      xq.add_(0.5);
+    }
+    QVERIFY2(same(run(), fresh()), "an in-place change of the input must invalidate the remembered projections");
+    Tensor withGrad = run()[0];
+    QVERIFY(withGrad.requires_grad());
+    {
+      torch::NoGradGuard g;
+      QVERIFY(!run()[0].requires_grad());
+    }
+    QVERIFY2(run()[0].requires_grad(), "projections made without grad must not be served with grad");
+  }
+
   void associationMapsAreNormalisedAndDifferentiable_data() { families_data(); }
   void associationMapsAreNormalisedAndDifferentiable() {
     QFETCH(QString, family);
