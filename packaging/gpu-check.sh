@@ -20,7 +20,7 @@ build-gpu/app/continua-cli check-kernels > "$out/check-kernels.txt" 2>&1 || stat
 # CUDA rows only: the CPU grid's LibTorch-ops reference alone takes minutes, and a call is limited to 10.
 build-gpu/app/continua-cli bench scan --device cuda --repeats 5 --json "$out/bench-scan.json" > "$out/bench-scan.txt" 2>&1 || status=1
 # The whole training path on the GPU (models, op, trainer, store): a short quick-start run.
-build-gpu/app/continua-cli run --db "$out/gpu-runs.db" --preset quickstart --device cuda --set optim.steps=300 \
+build-gpu/app/continua-cli run --db "$root/build-gpu/gpu-runs.db" --preset quickstart --device cuda --set optim.steps=300 \
   > "$out/run-cuda.txt" 2>&1 || status=1
 tail -n 30 "$out/check-kernels.txt"
 tail -n 8 "$out/run-cuda.txt"
