@@ -12,7 +12,7 @@ namespace {
 Tensor orthogonalFeatures(int64_t dim, int64_t features) {
   std::vector<Tensor> blocks;
   for (int64_t done = 0; done < features; done += dim) {
-    Tensor q = std::get<0>(torch::linalg::qr(torch::randn({dim, dim})));
+    Tensor q = std::get<0>(torch::linalg_qr(torch::randn({dim, dim})));
     blocks.push_back(q.t());
   }
   Tensor w = torch::cat(blocks, 0).index({Slice(0, features)});

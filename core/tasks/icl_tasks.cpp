@@ -270,7 +270,7 @@ std::vector<std::pair<std::string, Tensor>> IclTask::baselines(const IclPrompts&
   for (int64_t i = 1; i < N; ++i) {
     Tensor X = xs.index({Slice(), Slice(0, i)}), Y = ys.index({Slice(), Slice(0, i)}).unsqueeze(-1);
     Tensor xi = xs.index({Slice(), i});
-    Tensor w = torch::matmul(torch::linalg::pinv(X), Y).squeeze(-1);  // minimum-norm least squares
+    Tensor w = torch::matmul(torch::linalg_pinv(X), Y).squeeze(-1);  // minimum-norm least squares
     ls.index_put_({Slice(), i}, (w * xi).sum(-1));
     Tensor wa = (X * Y).mean(1);
     avg.index_put_({Slice(), i}, (wa * xi).sum(-1));

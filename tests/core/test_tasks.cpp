@@ -40,7 +40,7 @@ class TestTasks : public QObject {
     auto g = gen(1);
     IclPrompts p = t.sample(4, 12, 8, g);
     // y = x^T w: least squares on 12 > 8 points recovers w, so predictions are exact.
-    Tensor w = std::get<0>(torch::linalg::lstsq(p.xs, p.ys.unsqueeze(-1), c10::nullopt, c10::nullopt));
+    Tensor w = std::get<0>(torch::linalg_lstsq(p.xs, p.ys.unsqueeze(-1)));
     QVERIFY((torch::bmm(p.xs, w).squeeze(-1) - p.ys).abs().max().item<double>() < 1e-4);
     QCOMPARE(p.tokens.sizes().vec(), (std::vector<int64_t>{4, 24, 8}));
     QVERIFY(torch::equal(p.tokens.index({torch::indexing::Slice(), 1, 0}), p.ys.select(1, 0)));  // y token = (y, 0, ..., 0)
@@ -51,7 +51,7 @@ class TestTasks : public QObject {
     IclTask t({"sparse_linear_regression", 10, 30, 3});
     auto g = gen(2);
     IclPrompts p = t.sample(6, 30, 10, g);
-    Tensor w = std::get<0>(torch::linalg::lstsq(p.xs, p.ys.unsqueeze(-1), c10::nullopt, c10::nullopt)).squeeze(-1);
+    Tensor w = std::get<0>(torch::linalg_lstsq(p.xs, p.ys.unsqueeze(-1))).squeeze(-1);
     Tensor nonZero = w.abs().gt(1e-4).sum(-1);
     QVERIFY(torch::all(nonZero.eq(3)).item<bool>());
   }
