@@ -1,5 +1,7 @@
 #include "core/ops/selective_scan_op.h"
 
+#include "core/ops/cuda_launch_scope.h"
+
 #include "kernels/selective_scan.h"
 
 #include <algorithm>
@@ -120,14 +122,20 @@ PreparedScan prepare(const ScanInputs& in) {
 }
 
 void runForward(const k::ScanParams& p, const Tensor& like) {
-  if (like.is_cuda()) return k::scanForwardCuda(p, nullptr);
+  if (like.is_cuda()) {
+    CudaLaunchScope scope(like.get_device());
+    return k::scanForwardCuda(p, scope.stream());
+  }
   if (usesCudaKernels(like)) return k::scanForwardCudaEmulated(p);
   if (p.dtype == k::ScanDType::Float64) return k::scanForwardReference(p);
   k::scanForwardCpu(p);
 }
 
 void runBackward(const k::ScanGradParams& p, const Tensor& like) {
-  if (like.is_cuda()) return k::scanBackwardCuda(p, nullptr);
+  if (like.is_cuda()) {
+    CudaLaunchScope scope(like.get_device());
+    return k::scanBackwardCuda(p, scope.stream());
+  }
   if (usesCudaKernels(like)) return k::scanBackwardCudaEmulated(p);
   if (p.dtype == k::ScanDType::Float64) return k::scanBackwardReference(p);
   k::scanBackwardCpu(p);
@@ -249,7 +257,10 @@ Tensor selectiveScanStep(const ScanInputs& token, Tensor& state) {
   p.D = ptrOrNull(D); p.z = ptrOrNull(z); p.deltaBias = ptrOrNull(bias);
   p.state = state.data_ptr(); p.out = out.data_ptr();
   torch::NoGradGuard noGrad;
-  if (u.is_cuda()) k::scanStepCuda(p, nullptr);
+  if (u.is_cuda()) {
+    CudaLaunchScope scope(u.get_device());
+    k::scanStepCuda(p, scope.stream());
+  }
   else if (usesCudaKernels(u)) k::scanStepCudaEmulated(p);
   else if (p.dtype == k::ScanDType::Float64) k::scanStepReference(p);
   else k::scanStepCpu(p);
