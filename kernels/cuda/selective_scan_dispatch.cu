@@ -2,14 +2,6 @@
 #include "kernels/cuda/selective_scan_launch.cuh"
 
 namespace continua::kernels {
-namespace cuda {
-extern template void launchForward<float>(const ScanParams&, void*);
-extern template void launchForward<__nv_bfloat16>(const ScanParams&, void*);
-extern template void launchBackward<float>(const ScanGradParams&, void*);
-extern template void launchBackward<__nv_bfloat16>(const ScanGradParams&, void*);
-extern template void launchStep<float>(const ScanStepParams&, void*);
-extern template void launchStep<__nv_bfloat16>(const ScanStepParams&, void*);
-}  // namespace cuda
 
 bool cudaKernelsAvailable() {
   int count = 0;

@@ -23,6 +23,7 @@ constexpr int kTile = 16;        // states held in registers per pass
 constexpr int kThreads = 128;    // channels per thread block
 constexpr int kMaxChunk = 32;    // the backward keeps one chunk of states in (local) memory
 constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
 
 __device__ __forceinline__ float toFloat(float v) { return v; }
 __device__ __forceinline__ float toFloat(__nv_bfloat16 v) { return __bfloat162float(v); }
@@ -38,6 +39,47 @@ __device__ __forceinline__ float loadRow(const void* base, Strides2 s, int b, in
   return toFloat(static_cast<const T*>(base)[b * s.batch + t * s.time + i]);
 }
 
+template <typename T>
+__device__ __forceinline__ const T* rowPointer(const void* base, Strides2 s, int b, int t, int i) {
+  return static_cast<const T*>(base) + b * s.batch + t * s.time + i;
+}
+
+// One state tile of B_t or C_t as float32, zero past `count`. With `vector` the launcher has checked that
+// every tile is full and starts 16-byte aligned, so 4 (fp32) or 2 (bf16) 16-byte loads replace 16 scalar
+// ones: these loads are warp-wide broadcasts, and the forward is short of issue slots, not of bandwidth.
+__device__ __forceinline__ void loadStates(const float* row, int count, bool vector, float (&out)[kTile]) {
+  if (vector) {
+    const float4* v = reinterpret_cast<const float4*>(row);
+#pragma unroll
+    for (int i = 0; i < kTile / 4; ++i) {
+      const float4 q = v[i];
+      out[4 * i] = q.x; out[4 * i + 1] = q.y; out[4 * i + 2] = q.z; out[4 * i + 3] = q.w;
+    }
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < kTile; ++j) out[j] = j < count ? row[j] : 0.f;
+}
+
+__device__ __forceinline__ void loadStates(const __nv_bfloat16* row, int count, bool vector, float (&out)[kTile]) {
+  if (vector) {
+    const uint4* v = reinterpret_cast<const uint4*>(row);
+#pragma unroll
+    for (int i = 0; i < kTile / 8; ++i) {
+      const uint4 q = v[i];
+      const unsigned words[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+      for (int w = 0; w < 4; ++w) {  // little-endian: the even element is the low half
+        out[8 * i + 2 * w] = __uint_as_float(words[w] << 16);
+        out[8 * i + 2 * w + 1] = __uint_as_float(words[w] & 0xffff0000u);
+      }
+    }
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < kTile; ++j) out[j] = j < count ? toFloat(row[j]) : 0.f;
+}
+
 struct RowConsts {  // per-(b, d) values read once
   float D, bias;
   int groupOffset;
@@ -51,53 +93,70 @@ __device__ __forceinline__ RowConsts rowConsts(const ScanParams& p, int d) {
   return r;
 }
 
-template <typename T>
-__device__ __forceinline__ float deltaAt(const ScanParams& p, const RowConsts& r, int b, int t, int d, float* raw) {
-  float v = loadRow<T>(p.delta, p.deltaStride, b, t, d) + r.bias;
+__device__ __forceinline__ float discretise(const ScanParams& p, const RowConsts& r, float delta, float* raw) {
+  const float v = delta + r.bias;
   *raw = v;
   return p.deltaSoftplus ? softplusf(v) : v;
 }
 
+// Per-step inputs of one (b, d) row, loaded a step ahead of their use so that global-memory latency
+// overlaps the previous step's exponentials.
 template <typename T>
-__global__ void __launch_bounds__(kThreads) scanForwardKernel(ScanParams p, float* yAcc) {
+struct StepInputs {
+  float u, delta, z;
+  __device__ __forceinline__ void load(const ScanParams& p, int b, int t, int d) {
+    u = loadRow<T>(p.u, p.uStride, b, t, d);
+    delta = loadRow<T>(p.delta, p.deltaStride, b, t, d);
+    z = p.z ? loadRow<T>(p.z, p.zStride, b, t, d) : 0.f;
+  }
+};
+
+// Enough blocks of kThreads per SM to hold the benchmark shape (B=64, D=1536: 768 blocks on 132 SMs) in one
+// wave; ptxas then keeps the forward at <= 80 registers (KERNELS.md, "Resources").
+constexpr int kForwardMinBlocks = 6;
+
+template <typename T>
+__global__ void __launch_bounds__(kThreads, kForwardMinBlocks) scanForwardKernel(ScanParams p, float* yAcc, bool vectorStates) {
   const int d = blockIdx.x * kThreads + threadIdx.x, b = blockIdx.y;
   if (d >= p.channels) return;
   const int N = p.states, L = p.length;
   const RowConsts r = rowConsts(p, d);
   for (int n0 = 0; n0 < N; n0 += kTile) {
     const bool firstTile = n0 == 0, lastTile = n0 + kTile >= N;
-    float h[kTile], a2[kTile];
+    const int count = min(kTile, N - n0);
+    float h[kTile], a2[kTile];  // past `count`: a2 = 0 and h stays 0
 #pragma unroll
     for (int j = 0; j < kTile; ++j) {
       const int n = n0 + j;
-      a2[j] = n < N ? static_cast<const float*>(p.A)[d * N + n] * kLog2e : 0.f;
-      h[j] = (n < N && p.initialState) ? static_cast<const float*>(p.initialState)[(int64_t(b) * p.channels + d) * N + n] : 0.f;
+      a2[j] = j < count ? static_cast<const float*>(p.A)[d * N + n] * kLog2e : 0.f;
+      h[j] = (j < count && p.initialState) ? static_cast<const float*>(p.initialState)[(int64_t(b) * p.channels + d) * N + n] : 0.f;
     }
+    StepInputs<T> next;
+    next.load(p, b, 0, d);
     for (int t = 0; t < L; ++t) {
-      float raw;
-      const float u = loadRow<T>(p.u, p.uStride, b, t, d);
-      const float dt = deltaAt<T>(p, r, b, t, d, &raw);
-      float y = 0.f;
+      const StepInputs<T> in = next;
+      if (t + 1 < L) next.load(p, b, t + 1, d);
+      float raw, y = 0.f;
+      const float dt = discretise(p, r, in.delta, &raw), dtu = dt * in.u;
+      {  // B then C, each used before the other is loaded: fewer live registers
+        float bt[kTile];
+        loadStates(rowPointer<T>(p.B, p.bStride, b, t, r.groupOffset + n0), count, vectorStates, bt);
 #pragma unroll
-      for (int j = 0; j < kTile; ++j) {
-        const int n = n0 + j;
-        if (n < N) {
-          const float bn = loadRow<T>(p.B, p.bStride, b, t, r.groupOffset + n);
-          const float cn = loadRow<T>(p.C, p.cStride, b, t, r.groupOffset + n);
-          h[j] = exp2f(dt * a2[j]) * h[j] + dt * u * bn;
-          y += cn * h[j];
-        }
+        for (int j = 0; j < kTile; ++j) h[j] = exp2f(dt * a2[j]) * h[j] + dtu * bt[j];
+      }
+      {
+        float ct[kTile];
+        loadStates(rowPointer<T>(p.C, p.cStride, b, t, r.groupOffset + n0), count, vectorStates, ct);
+#pragma unroll
+        for (int j = 0; j < kTile; ++j) y += ct[j] * h[j];
       }
       const int64_t row = (int64_t(b) * L + t) * p.channels + d;
       if (!firstTile) y += yAcc[row];
       if (!lastTile) {
         yAcc[row] = y;
       } else {
-        y += r.D * u;
-        if (p.z) {
-          const float z = loadRow<T>(p.z, p.zStride, b, t, d);
-          y *= z * sigmoidf(z);
-        }
+        y += r.D * in.u;
+        if (p.z) y *= in.z * sigmoidf(in.z);
         static_cast<T*>(p.out)[b * p.outStride.batch + t * p.outStride.time + d] = fromFloat<T>(y);
       }
       const bool chunkEnd = (t + 1) % p.chunkLength == 0 || t == L - 1;
@@ -105,23 +164,54 @@ __global__ void __launch_bounds__(kThreads) scanForwardKernel(ScanParams p, floa
         float* dst = static_cast<float*>(p.chunkStates) + ((int64_t(b) * p.numChunks() + t / p.chunkLength) * p.channels + d) * N;
 #pragma unroll
         for (int j = 0; j < kTile; ++j)
-          if (n0 + j < N) dst[n0 + j] = h[j];
+          if (j < count) dst[n0 + j] = h[j];
       }
     }
     if (p.finalState) {
       float* dst = static_cast<float*>(p.finalState) + (int64_t(b) * p.channels + d) * N;
 #pragma unroll
       for (int j = 0; j < kTile; ++j)
-        if (n0 + j < N) dst[n0 + j] = h[j];
+        if (j < count) dst[n0 + j] = h[j];
     }
   }
 }
 
-// Sum of v over the warp, in lane 0. All 32 lanes must call it.
-__device__ __forceinline__ float warpSum(float v) {
+// dB and dC of one (b, t) and state tile, summed over the warp's 32 channels: values 0..15 are dB of the
+// tile's states, 16..31 dC. A transposing butterfly halves the values each lane holds at every step, so
+// after 16 + 8 + 4 + 2 + 1 = 31 shuffles lane l holds the warp's total of value l (a shuffle-down
+// reduction per value would take 32 x 5 = 160, and lane 0 alone would then issue 32 atomics).
+static_assert(2 * kTile == 32, "the transposing reduction maps one value to each lane of a warp");
+__device__ __forceinline__ float warpTransposeSum(float (&v)[2 * kTile]) {
+  const unsigned lane = threadIdx.x & 31u;
 #pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
-  return v;
+  for (int half = kTile; half >= 1; half >>= 1) {
+    const bool upper = (lane & unsigned(half)) != 0;  // upper lanes keep the top half of what they hold
+#pragma unroll
+    for (int k = 0; k < half; ++k) {
+      const float keep = upper ? v[k + half] : v[k];
+      const float send = upper ? v[k] : v[k + half];
+      v[k] = keep + __shfl_xor_sync(0xffffffffu, send, half);
+    }
+  }
+  return v[0];
+}
+
+// Adds one (b, t) tile's dB (sums[0..kTile)) and dC (sums[kTile..2 kTile)) at dB/dC + offset. `sums` is
+// used as scratch.
+__device__ __forceinline__ void addStateGradients(float* dB, float* dC, int64_t offset, int count, bool warpGroups,
+                                                  float (&sums)[2 * kTile]) {
+  if (warpGroups) {
+    const int lane = threadIdx.x & 31, j = lane % kTile;
+    const float total = warpTransposeSum(sums);
+    if (j < count) atomicAdd((lane < kTile ? dB : dC) + offset + j, total);
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < kTile; ++j) {
+    if (j >= count) continue;
+    atomicAdd(dB + offset + j, sums[j]);
+    atomicAdd(dC + offset + j, sums[kTile + j]);
+  }
 }
 
 struct BackwardWorkspace {  // float32, (batch, length, channels); used only when states > kTile
@@ -130,28 +220,33 @@ struct BackwardWorkspace {  // float32, (batch, length, channels); used only whe
   float* ddtAcc;
 };
 
+// Four blocks of kThreads per SM: <= 128 registers. The chunk's states live in local memory regardless.
+constexpr int kBackwardMinBlocks = 4;
+
 // warpGroups: every warp's 32 channels share one group and all are in range, so dB/dC are reduced over
-// the warp before one atomic per warp instead of one per channel.
+// the warp (warpTransposeSum) before the atomics instead of one atomic per channel.
 template <typename T>
-__global__ void __launch_bounds__(kThreads) scanBackwardKernel(ScanGradParams p, BackwardWorkspace ws, bool warpGroups) {
+__global__ void __launch_bounds__(kThreads, kBackwardMinBlocks) scanBackwardKernel(ScanGradParams p, BackwardWorkspace ws, bool warpGroups,
+                                                               bool vectorStates) {
   const int d = blockIdx.x * kThreads + threadIdx.x, b = blockIdx.y;
-  const bool active = d < p.channels;
-  if (!warpGroups && !active) return;
-  const int dc = active ? d : 0;
+  // With warpGroups the channel count is a multiple of 32, so whole warps leave here together and every
+  // lane that stays takes part in the warp reductions below.
+  if (d >= p.channels) return;
   const int N = p.states, L = p.length, K = p.chunkLength;
-  const RowConsts r = rowConsts(p, dc);
+  const RowConsts r = rowConsts(p, d);
   float* dB = static_cast<float*>(p.dB);
   float* dC = static_cast<float*>(p.dC);
   float dDacc = 0.f, dBiasAcc = 0.f;
   for (int n0 = 0; n0 < N; n0 += kTile) {
     const bool firstTile = n0 == 0, lastTile = n0 + kTile >= N;
-    float g[kTile], a2[kTile], A[kTile], dA[kTile], hs[kMaxChunk][kTile], h0[kTile];
+    const int count = min(kTile, N - n0);
+    // hs[k] is the state before the chunk's step k, hs[k + 1] after it (local memory).
+    float g[kTile], a2[kTile], dA[kTile], hs[kMaxChunk + 1][kTile];
 #pragma unroll
     for (int j = 0; j < kTile; ++j) {
       const int n = n0 + j;
-      A[j] = (active && n < N) ? static_cast<const float*>(p.A)[dc * N + n] : 0.f;
-      a2[j] = A[j] * kLog2e;
-      g[j] = (p.dFinalState && active && n < N) ? static_cast<const float*>(p.dFinalState)[(int64_t(b) * p.channels + dc) * N + n] : 0.f;
+      a2[j] = j < count ? static_cast<const float*>(p.A)[d * N + n] * kLog2e : 0.f;
+      g[j] = (p.dFinalState && j < count) ? static_cast<const float*>(p.dFinalState)[(int64_t(b) * p.channels + d) * N + n] : 0.f;
       dA[j] = 0.f;
     }
     for (int chunk = p.numChunks() - 1; chunk >= 0; --chunk) {
@@ -160,79 +255,65 @@ __global__ void __launch_bounds__(kThreads) scanBackwardKernel(ScanGradParams p,
                                        : static_cast<const float*>(p.chunkStates) + (int64_t(b) * p.numChunks() + chunk - 1) * p.channels * N;
       if (chunk == 0 && start) start += int64_t(b) * p.channels * N;
 #pragma unroll
-      for (int j = 0; j < kTile; ++j) h0[j] = (start && active && n0 + j < N) ? start[int64_t(dc) * N + n0 + j] : 0.f;
-      // Recompute the chunk's states.
+      for (int j = 0; j < kTile; ++j) hs[0][j] = (start && j < count) ? start[int64_t(d) * N + n0 + j] : 0.f;
+      // Recompute the chunk's states; earlier tiles also leave their share of the pre-gate y for dz.
       for (int t = t0; t < t1; ++t) {
-        float raw;
-        const float u = active ? loadRow<T>(p.u, p.uStride, b, t, dc) : 0.f;
-        const float dt = active ? deltaAt<T>(p, r, b, t, dc, &raw) : 0.f;
+        float raw, bt[kTile], ct[kTile];
+        const float u = loadRow<T>(p.u, p.uStride, b, t, d);
+        const float dt = discretise(p, r, loadRow<T>(p.delta, p.deltaStride, b, t, d), &raw), dtu = dt * u;
+        loadStates(rowPointer<T>(p.B, p.bStride, b, t, r.groupOffset + n0), count, vectorStates, bt);
+        loadStates(rowPointer<T>(p.C, p.cStride, b, t, r.groupOffset + n0), count, vectorStates, ct);
         float y = 0.f;
 #pragma unroll
         for (int j = 0; j < kTile; ++j) {
-          const int n = n0 + j;
-          const float prev = t > t0 ? hs[t - t0 - 1][j] : h0[j];
-          float h = 0.f;
-          if (n < N) {
-            const float bn = loadRow<T>(p.B, p.bStride, b, t, r.groupOffset + n);
-            const float cn = loadRow<T>(p.C, p.cStride, b, t, r.groupOffset + n);
-            h = exp2f(dt * a2[j]) * prev + dt * u * bn;
-            y += cn * h;
-          }
-          hs[t - t0][j] = h;
+          const float h = exp2f(dt * a2[j]) * hs[t - t0][j] + dtu * bt[j];
+          y += ct[j] * h;
+          hs[t - t0 + 1][j] = h;
         }
-        if (p.z && active && N > kTile) {  // pre-gate y summed over tiles, read by the last tile for dz
-          const int64_t row = (int64_t(b) * L + t) * p.channels + dc;
+        if (p.z && !lastTile) {
+          const int64_t row = (int64_t(b) * L + t) * p.channels + d;
           ws.yAcc[row] = (firstTile ? 0.f : ws.yAcc[row]) + y;
         }
       }
       // Reverse pass through the chunk.
       for (int t = t1 - 1; t >= t0; --t) {
-        float raw = 0.f;
-        const float u = active ? loadRow<T>(p.u, p.uStride, b, t, dc) : 0.f;
-        const float dt = active ? deltaAt<T>(p, r, b, t, dc, &raw) : 0.f;
-        float dy = active ? loadRow<T>(p.dout, p.doutStride, b, t, dc) : 0.f;
-        const int64_t row = (int64_t(b) * L + t) * p.channels + dc;
-        if (p.z && active) {
-          const float z = loadRow<T>(p.z, p.zStride, b, t, dc), s = sigmoidf(z);
-          if (lastTile) {
-            float y = r.D * u;
-            if (N > kTile) {
-              y += ws.yAcc[row];
-            } else {
-#pragma unroll
-              for (int j = 0; j < kTile; ++j)
-                if (n0 + j < N) y += loadRow<T>(p.C, p.cStride, b, t, r.groupOffset + n0 + j) * hs[t - t0][j];
-            }
-            static_cast<T*>(p.dz)[row] = fromFloat<T>(dy * y * s * (1.f + z * (1.f - s)));
-          }
-          dy *= z * s;
+        float raw, bt[kTile], ct[kTile];
+        const float u = loadRow<T>(p.u, p.uStride, b, t, d);
+        const float dt = discretise(p, r, loadRow<T>(p.delta, p.deltaStride, b, t, d), &raw), dtu = dt * u;
+        loadStates(rowPointer<T>(p.B, p.bStride, b, t, r.groupOffset + n0), count, vectorStates, bt);
+        loadStates(rowPointer<T>(p.C, p.cStride, b, t, r.groupOffset + n0), count, vectorStates, ct);
+        const float dout = loadRow<T>(p.dout, p.doutStride, b, t, d);
+        float z = 0.f, gate = 1.f;
+        if (p.z) {
+          z = loadRow<T>(p.z, p.zStride, b, t, d);
+          gate = z * sigmoidf(z);
         }
-        float du = 0.f, ddt = 0.f;
+        const float dy = dout * gate;  // gradient of the pre-gate y
+        // gB = sum_n g_n B_n gives du = dt * gB and the B-part of ddt = u * gB; the A-part of ddt is summed
+        // with A in log2 units (a2) and scaled once by ln 2.
+        float gB = 0.f, ddtA2 = 0.f, yTile = 0.f, sums[2 * kTile];
 #pragma unroll
         for (int j = 0; j < kTile; ++j) {
-          const int n = n0 + j;
-          if (n >= N) continue;
-          const float bn = loadRow<T>(p.B, p.bStride, b, t, r.groupOffset + n);
-          const float cn = loadRow<T>(p.C, p.cStride, b, t, r.groupOffset + n);
-          const float hp = t > t0 ? hs[t - t0 - 1][j] : h0[j];
+          const float hp = hs[t - t0][j], h = hs[t - t0 + 1][j];
           const float a = exp2f(dt * a2[j]);
-          const float gn = g[j] + cn * dy;
-          float sumC = dy * hs[t - t0][j], sumB = gn * dt * u;
-          du += gn * dt * bn;
-          ddt += gn * (hp * A[j] * a + bn * u);
-          dA[j] += gn * hp * dt * a;
+          const float gn = g[j] + ct[j] * dy;
+          const float w = gn * hp * a;
+          yTile += ct[j] * h;
+          gB += gn * bt[j];
+          ddtA2 += w * a2[j];
+          dA[j] += w * dt;
+          sums[j] = gn * dtu;        // dB
+          sums[kTile + j] = dy * h;  // dC
           g[j] = gn * a;
-          const int64_t bc = (int64_t(b) * L + t) * p.groups * N + r.groupOffset + n;
-          if (warpGroups) {
-            sumB = warpSum(sumB);
-            sumC = warpSum(sumC);
-            if ((threadIdx.x & 31) == 0) { atomicAdd(dB + bc, sumB); atomicAdd(dC + bc, sumC); }
-          } else {
-            atomicAdd(dB + bc, sumB);
-            atomicAdd(dC + bc, sumC);
-          }
         }
-        if (!active) continue;
+        addStateGradients(dB, dC, (int64_t(b) * L + t) * p.groups * N + r.groupOffset + n0, count, warpGroups, sums);
+        const int64_t row = (int64_t(b) * L + t) * p.channels + d;
+        if (p.z && lastTile) {
+          const float y = r.D * u + yTile + (firstTile ? 0.f : ws.yAcc[row]);
+          const float s = sigmoidf(z);
+          static_cast<T*>(p.dz)[row] = fromFloat<T>(dout * y * s * (1.f + z * (1.f - s)));
+        }
+        float du = dt * gB, ddt = u * gB + ddtA2 * kLn2;
         if (!firstTile) { du += ws.duAcc[row]; ddt += ws.ddtAcc[row]; }
         if (!lastTile) {
           ws.duAcc[row] = du;
@@ -247,18 +328,15 @@ __global__ void __launch_bounds__(kThreads) scanBackwardKernel(ScanGradParams p,
         }
       }
     }
-    if (active) {
 #pragma unroll
-      for (int j = 0; j < kTile; ++j) {
-        if (n0 + j >= N) continue;
-        atomicAdd(static_cast<float*>(p.dA) + dc * N + n0 + j, dA[j]);
-        if (p.dInitialState) static_cast<float*>(p.dInitialState)[(int64_t(b) * p.channels + dc) * N + n0 + j] = g[j];
-      }
+    for (int j = 0; j < kTile; ++j) {
+      if (j >= count) continue;
+      atomicAdd(static_cast<float*>(p.dA) + d * N + n0 + j, dA[j]);
+      if (p.dInitialState) static_cast<float*>(p.dInitialState)[(int64_t(b) * p.channels + d) * N + n0 + j] = g[j];
     }
   }
-  if (!active) return;
-  if (p.dD) atomicAdd(static_cast<float*>(p.dD) + dc, dDacc);
-  if (p.dDeltaBias) atomicAdd(static_cast<float*>(p.dDeltaBias) + dc, dBiasAcc);
+  if (p.dD) atomicAdd(static_cast<float*>(p.dD) + d, dDacc);
+  if (p.dDeltaBias) atomicAdd(static_cast<float*>(p.dDeltaBias) + d, dBiasAcc);
 }
 
 template <typename T>

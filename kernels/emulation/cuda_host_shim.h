@@ -74,6 +74,22 @@ inline float atomicAdd(float* address, float value) {  // fibres switch only at 
 inline float __shfl_down_sync(unsigned mask, float value, unsigned delta) {
   return ::continua::kernels::emulation::shuffleDown(mask, value, delta);
 }
+inline float __shfl_xor_sync(unsigned mask, float value, int laneMask) {
+  return ::continua::kernels::emulation::shuffleXor(mask, value, unsigned(laneMask));
+}
+inline float __uint_as_float(unsigned v) {
+  float f;
+  std::memcpy(&f, &v, sizeof f);
+  return f;
+}
+
+// 16-byte vector types; may_alias because kernels read float/bfloat16 arrays through them.
+struct __attribute__((aligned(16), may_alias)) float4 {
+  float x, y, z, w;
+};
+struct __attribute__((aligned(16), may_alias)) uint4 {
+  unsigned x, y, z, w;
+};
 
 // ---- bfloat16: the bits of the top half of a float; conversion rounds to nearest even, like CUDA's.
 struct __nv_bfloat16 {

@@ -19,13 +19,15 @@ constexpr unsigned kWarpSize = 32;
 constexpr size_t kLaneStackBytes = 256 * 1024;  // kernels keep a few KiB of locals; debug builds use more
 
 enum class LaneState { Ready, Parked, Done };
+enum class ShuffleKind { Down, Xor };
 
 struct Lane {
   ucontext_t context;
   std::unique_ptr<char[]> stack;
   ThreadCoordinates coords;
   LaneState state = LaneState::Ready;
-  unsigned mask = 0, delta = 0;  // of the shuffle it is parked in
+  ShuffleKind kind = ShuffleKind::Down;  // of the shuffle it is parked in
+  unsigned mask = 0, delta = 0;          // delta: the offset (down) or lane mask (xor)
   float value = 0.f, result = 0.f;
 };
 
@@ -66,13 +68,13 @@ void exchange(Warp& w) {
     if (l.state != LaneState::Parked) continue;
     if (first < 0) first = int(i);
     const Lane& f = w.lanes[first];
-    if (l.delta != f.delta || l.mask != f.mask)
+    if (l.kind != f.kind || l.delta != f.delta || l.mask != f.mask)
       throw std::logic_error("SIMT emulator: lanes " + std::to_string(first) + " and " + std::to_string(i) +
-                             " of a warp wait in different shuffles (divergent __shfl_down_sync)");
+                             " of a warp wait in different shuffles (divergent __shfl_*_sync)");
     for (unsigned j = 0; j < kWarpSize; ++j) {
       if (!(l.mask >> j & 1u)) continue;
       if (j >= w.size || w.lanes[j].state != LaneState::Parked)
-        throw std::logic_error("SIMT emulator: lane " + std::to_string(i) + " waits in __shfl_down_sync(mask " +
+        throw std::logic_error("SIMT emulator: lane " + std::to_string(i) + " waits in a shuffle (mask " +
                                hex(l.mask) + ") for lane " + std::to_string(j) +
                                (j >= w.size ? ", which does not exist" : ", which has exited") +
                                " (undefined behaviour on a GPU)");
@@ -81,7 +83,8 @@ void exchange(Warp& w) {
   for (unsigned i = 0; i < w.size; ++i) {
     Lane& l = w.lanes[i];
     if (l.state != LaneState::Parked) continue;
-    const unsigned src = i + l.delta;
+    const unsigned src = l.kind == ShuffleKind::Down ? i + l.delta : i ^ l.delta;
+    // A source lane outside the warp's size was caught above (it is in the mask); past 32 is the own value.
     l.result = src < kWarpSize ? w.lanes[src].value : l.value;
   }
   for (unsigned i = 0; i < w.size; ++i)
@@ -126,16 +129,26 @@ const ThreadCoordinates& currentThread() {
   return *tCoords;
 }
 
-float shuffleDown(unsigned mask, float value, unsigned delta) {
+namespace {
+float park(ShuffleKind kind, unsigned mask, float value, unsigned delta) {
   if (!tWarp) throw std::logic_error("SIMT emulator: shuffle outside a kernel launch");
   Warp& w = *tWarp;
   Lane& l = w.lanes[w.running];
   l.state = LaneState::Parked;
+  l.kind = kind;
   l.mask = mask;
   l.delta = delta;
   l.value = value;
   swapcontext(&l.context, &w.scheduler);
   return l.result;
+}
+}  // namespace
+
+float shuffleDown(unsigned mask, float value, unsigned delta) { return park(ShuffleKind::Down, mask, value, delta); }
+
+float shuffleXor(unsigned mask, float value, unsigned laneMask) {
+  if (laneMask >= kWarpSize) throw std::logic_error("SIMT emulator: __shfl_xor_sync lane mask " + std::to_string(laneMask) + " >= 32");
+  return park(ShuffleKind::Xor, mask, value, laneMask);
 }
 
 void launch(Dim3 grid, Dim3 block, const std::function<void()>& body) {

@@ -5,7 +5,7 @@
 //
 // What it models: grid/block/thread coordinates, CUDA's launch-configuration limits, warps of 32 lanes
 // that meet at every __shfl_down_sync (lanes run until they reach one; the exchange happens when every
-// live lane of the warp has), and atomics (trivially atomic: fibres switch only at shuffles).
+// live lane of the warp has; __shfl_xor_sync likewise), and atomics (trivially atomic: fibres switch only at shuffles).
 // What it does not: __syncthreads and shared memory (no kernel here uses them), memory races between
 // warps or blocks, timing, the device's fast-math intrinsics (host IEEE functions are used instead).
 // Errors a GPU would report as undefined behaviour — a lane exiting while others wait for it in a
@@ -28,6 +28,9 @@ const ThreadCoordinates& currentThread();
 // __shfl_down_sync(mask, value, delta) with width 32: value of lane (lane + delta), or the lane's own
 // value when that lane is past the warp's end.
 float shuffleDown(unsigned mask, float value, unsigned delta);
+
+// __shfl_xor_sync(mask, value, laneMask) with width 32: value of lane (lane ^ laneMask).
+float shuffleXor(unsigned mask, float value, unsigned laneMask);
 
 // Runs body once per thread of the grid, blocks in order, warps in order. Throws std::invalid_argument
 // for a configuration CUDA would reject (cudaErrorInvalidConfiguration) and std::logic_error for

@@ -39,6 +39,14 @@ __global__ void divergentShuffles(float* out) {
   out[threadIdx.x] = __shfl_down_sync(0xffffffffu, 1.f, threadIdx.x < 16 ? 1 : 2);
 }
 
+__global__ void shuffleXorValues(float* out, int laneMask) {
+  out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, float(threadIdx.x), laneMask);
+}
+
+__global__ void mixedShuffles(float* out) {  // same offset, different kinds: divergent
+  out[threadIdx.x] = threadIdx.x < 16 ? __shfl_down_sync(0xffffffffu, 1.f, 1) : __shfl_xor_sync(0xffffffffu, 1.f, 1);
+}
+
 __global__ void doNothing() {}
 
 }  // namespace
@@ -67,6 +75,19 @@ class TestSimtEmulator : public QObject {
     std::vector<float> out(32);
     CONTINUA_LAUNCH(shuffleDownValues, 1, 32, nullptr, out.data());
     for (int i = 0; i < 32; ++i) QCOMPARE(out[i], float(i + 5 < 32 ? i + 5 : i));
+  }
+
+  void shuffleXorReadsThePartnerLane() {
+    for (int laneMask : {1, 5, 16, 31}) {
+      std::vector<float> out(64);
+      CONTINUA_LAUNCH(shuffleXorValues, 1, 64, nullptr, out.data(), laneMask);
+      for (int i = 0; i < 64; ++i) QCOMPARE(out[i], float((i & ~31) + ((i & 31) ^ laneMask)));
+    }
+  }
+
+  void shufflesOfDifferentKindsAreDivergent() {
+    std::vector<float> out(32);
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, CONTINUA_LAUNCH(mixedShuffles, 1, 32, nullptr, out.data()));
   }
 
   void laneExitingBeforeAFullMaskShuffleIsAnError() {
