@@ -6,14 +6,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+out=${OUT:-$root/build-gpu}
+mkdir -p "$out"
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 deps="$root/.devdeps/root/usr"
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONTINUA_BUILD_GUI=OFF -DCONTINUA_BUILD_TESTS=OFF \
-  -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCONTINUA_WITH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCONTINUA_NATIVE_ARCH=OFF \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$deps"
-cmake --build build-gpu -j"$(nproc)"
+{ cmake --version | head -1; nvcc --version | tail -1; python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'; } | tee "$out/build.txt"
+# The whole configure and build log goes to $OUT: when it fails there, the next session reads why.
+{
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONTINUA_BUILD_GUI=OFF -DCONTINUA_BUILD_TESTS=OFF \
+    -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCONTINUA_WITH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCONTINUA_NATIVE_ARCH=OFF \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$deps"
+  cmake --build build-gpu -j"$(nproc)"
+} 2>&1 | tee -a "$out/build.txt"
 export LD_LIBRARY_PATH="$deps/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-out=${OUT:-$root/build-gpu}
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,power.limit --format=csv | tee "$out/gpu.txt" || true
 status=0
 build-gpu/app/continua-cli check-kernels > "$out/check-kernels.txt" 2>&1 || status=1
