@@ -27,6 +27,7 @@
 #define __host__
 #define __forceinline__ inline
 #define __launch_bounds__(...)
+#define __shared__ static  // one block runs at a time (see simt_emulator.h)
 
 #define threadIdx (::continua::kernels::emulation::currentThread().thread)
 #define blockIdx (::continua::kernels::emulation::currentThread().block)
@@ -77,6 +78,7 @@ inline float __shfl_down_sync(unsigned mask, float value, unsigned delta) {
 inline float __shfl_xor_sync(unsigned mask, float value, int laneMask) {
   return ::continua::kernels::emulation::shuffleXor(mask, value, unsigned(laneMask));
 }
+inline void __syncthreads() { ::continua::kernels::emulation::syncThreads(); }
 inline float __uint_as_float(unsigned v) {
   float f;
   std::memcpy(&f, &v, sizeof f);

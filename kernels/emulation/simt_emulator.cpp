@@ -1,5 +1,7 @@
-// Fibres (ucontext) stand in for the 32 lanes of a warp: the scheduler resumes each live lane until it
-// finishes or parks in a shuffle, then performs the exchange for the whole warp and starts over.
+// Fibres (ucontext) stand in for a block's GPU threads. The scheduler takes the block's warps in turn and
+// resumes each live lane of the warp until it finishes or parks (in a shuffle or at __syncthreads); when a
+// warp's live lanes all wait in one shuffle it performs the exchange and resumes them. Once every warp is
+// through, all live threads wait at the barrier: it releases them and starts over.
 #include "kernels/emulation/simt_emulator.h"
 
 #include <ucontext.h>
@@ -18,39 +20,43 @@ namespace {
 constexpr unsigned kWarpSize = 32;
 constexpr size_t kLaneStackBytes = 256 * 1024;  // kernels keep a few KiB of locals; debug builds use more
 
-enum class LaneState { Ready, Parked, Done };
+enum class LaneState { Ready, InShuffle, AtBarrier, Done };
 enum class ShuffleKind { Down, Xor };
 
 struct Lane {
   ucontext_t context;
-  std::unique_ptr<char[]> stack;
+  char* stack = nullptr;
   ThreadCoordinates coords;
   LaneState state = LaneState::Ready;
-  ShuffleKind kind = ShuffleKind::Down;  // of the shuffle it is parked in
+  ShuffleKind kind = ShuffleKind::Down;  // of the shuffle it waits in
   unsigned mask = 0, delta = 0;          // delta: the offset (down) or lane mask (xor)
   float value = 0.f, result = 0.f;
 };
 
 struct Warp {
+  Lane* lanes = nullptr;  // into Block::lanes
+  unsigned size = 0;      // lanes that exist (the last warp of a block may be partial)
+};
+
+struct Block {
   ucontext_t scheduler;
-  Lane lanes[kWarpSize];
-  unsigned size = 0;   // lanes that exist (the last warp of a block may be partial)
-  unsigned running = 0;
+  std::vector<Lane> lanes;  // one per thread of the block, warps consecutive
+  std::vector<Warp> warps;
+  Lane* running = nullptr;
   const std::function<void()>* body = nullptr;
   std::exception_ptr failure;
 };
 
-thread_local Warp* tWarp = nullptr;
-thread_local const ThreadCoordinates* tCoords = nullptr;
+thread_local Block* tBlock = nullptr;
 
 void laneEntry() {
-  Warp& w = *tWarp;
+  Block& b = *tBlock;
   try {
-    (*w.body)();
+    (*b.body)();
   } catch (...) {
-    if (!w.failure) w.failure = std::current_exception();
+    if (!b.failure) b.failure = std::current_exception();
   }
-  w.lanes[w.running].state = LaneState::Done;
+  b.running->state = LaneState::Done;
   // Returning resumes uc_link: the scheduler.
 }
 
@@ -60,12 +66,20 @@ std::string hex(unsigned v) {
   return buf;
 }
 
-// Every parked lane must name only parked lanes in its mask, and all must be at the same shuffle.
+std::string lanesWhich(LaneState s) {
+  switch (s) {
+    case LaneState::Done: return ", which has exited";
+    case LaneState::AtBarrier: return ", which waits at __syncthreads";
+    default: return "";
+  }
+}
+
+// Every lane waiting in a shuffle must name only lanes in that same shuffle in its mask.
 void exchange(Warp& w) {
   int first = -1;
   for (unsigned i = 0; i < w.size; ++i) {
     const Lane& l = w.lanes[i];
-    if (l.state != LaneState::Parked) continue;
+    if (l.state != LaneState::InShuffle) continue;
     if (first < 0) first = int(i);
     const Lane& f = w.lanes[first];
     if (l.kind != f.kind || l.delta != f.delta || l.mask != f.mask)
@@ -73,39 +87,51 @@ void exchange(Warp& w) {
                              " of a warp wait in different shuffles (divergent __shfl_*_sync)");
     for (unsigned j = 0; j < kWarpSize; ++j) {
       if (!(l.mask >> j & 1u)) continue;
-      if (j >= w.size || w.lanes[j].state != LaneState::Parked)
+      if (j >= w.size || w.lanes[j].state != LaneState::InShuffle)
         throw std::logic_error("SIMT emulator: lane " + std::to_string(i) + " waits in a shuffle (mask " +
                                hex(l.mask) + ") for lane " + std::to_string(j) +
-                               (j >= w.size ? ", which does not exist" : ", which has exited") +
+                               (j >= w.size ? ", which does not exist" : lanesWhich(w.lanes[j].state)) +
                                " (undefined behaviour on a GPU)");
     }
   }
   for (unsigned i = 0; i < w.size; ++i) {
     Lane& l = w.lanes[i];
-    if (l.state != LaneState::Parked) continue;
+    if (l.state != LaneState::InShuffle) continue;
     const unsigned src = l.kind == ShuffleKind::Down ? i + l.delta : i ^ l.delta;
     // A source lane outside the warp's size was caught above (it is in the mask); past 32 is the own value.
     l.result = src < kWarpSize ? w.lanes[src].value : l.value;
   }
   for (unsigned i = 0; i < w.size; ++i)
-    if (w.lanes[i].state == LaneState::Parked) w.lanes[i].state = LaneState::Ready;
+    if (w.lanes[i].state == LaneState::InShuffle) w.lanes[i].state = LaneState::Ready;
 }
 
-void runWarp(Warp& w) {
+// Runs the warp until none of its lanes is ready or in a shuffle: each is done or at the barrier.
+void runWarp(Block& b, Warp& w) {
   for (;;) {
-    bool anyLive = false;
     for (unsigned i = 0; i < w.size; ++i) {
       Lane& l = w.lanes[i];
       if (l.state != LaneState::Ready) continue;
-      w.running = i;
-      tCoords = &l.coords;
-      swapcontext(&w.scheduler, &l.context);
-      tCoords = nullptr;
+      b.running = &l;
+      swapcontext(&b.scheduler, &l.context);
+      b.running = nullptr;
     }
-    if (w.failure) std::rethrow_exception(w.failure);
-    for (unsigned i = 0; i < w.size; ++i) anyLive |= w.lanes[i].state != LaneState::Done;
-    if (!anyLive) return;
+    if (b.failure) std::rethrow_exception(b.failure);
+    const bool anyInShuffle =
+        std::any_of(w.lanes, w.lanes + w.size, [](const Lane& l) { return l.state == LaneState::InShuffle; });
+    if (!anyInShuffle) return;
     exchange(w);
+  }
+}
+
+void runBlock(Block& b) {
+  for (;;) {
+    for (Warp& w : b.warps) runWarp(b, w);
+    bool anyAtBarrier = false;
+    for (Lane& l : b.lanes) anyAtBarrier |= l.state == LaneState::AtBarrier;
+    if (!anyAtBarrier) return;  // all done
+    // Threads that exited count as arrived, as on a GPU since Volta.
+    for (Lane& l : b.lanes)
+      if (l.state == LaneState::AtBarrier) l.state = LaneState::Ready;
   }
 }
 
@@ -122,27 +148,38 @@ void checkConfiguration(Dim3 grid, Dim3 block) {
     fail("grid.y " + std::to_string(grid.y) + " or grid.z " + std::to_string(grid.z) + " > 65535");
 }
 
-}  // namespace
-
-const ThreadCoordinates& currentThread() {
-  if (!tCoords) throw std::logic_error("SIMT emulator: thread coordinates read outside a kernel launch");
-  return *tCoords;
+Lane& runningLane(const char* what) {
+  if (!tBlock || !tBlock->running) throw std::logic_error(std::string("SIMT emulator: ") + what + " outside a kernel launch");
+  return *tBlock->running;
 }
 
-namespace {
 float park(ShuffleKind kind, unsigned mask, float value, unsigned delta) {
-  if (!tWarp) throw std::logic_error("SIMT emulator: shuffle outside a kernel launch");
-  Warp& w = *tWarp;
-  Lane& l = w.lanes[w.running];
-  l.state = LaneState::Parked;
+  Lane& l = runningLane("shuffle");
+  l.state = LaneState::InShuffle;
   l.kind = kind;
   l.mask = mask;
   l.delta = delta;
   l.value = value;
-  swapcontext(&l.context, &w.scheduler);
+  swapcontext(&l.context, &tBlock->scheduler);
   return l.result;
 }
+
+void resetLanes(Block& b, Dim3 grid, Dim3 block, Dim3 blockIndex) {
+  for (unsigned linear = 0; linear < b.lanes.size(); ++linear) {
+    Lane& l = b.lanes[linear];  // x fastest, as on a GPU
+    l.coords = {{linear % block.x, linear / block.x % block.y, linear / (block.x * block.y)}, blockIndex, block, grid};
+    l.state = LaneState::Ready;
+    getcontext(&l.context);
+    l.context.uc_stack.ss_sp = l.stack;
+    l.context.uc_stack.ss_size = kLaneStackBytes;
+    l.context.uc_link = &b.scheduler;
+    makecontext(&l.context, laneEntry, 0);
+  }
+}
+
 }  // namespace
+
+const ThreadCoordinates& currentThread() { return runningLane("thread coordinates read").coords; }
 
 float shuffleDown(unsigned mask, float value, unsigned delta) { return park(ShuffleKind::Down, mask, value, delta); }
 
@@ -151,40 +188,40 @@ float shuffleXor(unsigned mask, float value, unsigned laneMask) {
   return park(ShuffleKind::Xor, mask, value, laneMask);
 }
 
+void syncThreads() {
+  Lane& l = runningLane("__syncthreads");
+  l.state = LaneState::AtBarrier;
+  swapcontext(&l.context, &tBlock->scheduler);
+}
+
 void launch(Dim3 grid, Dim3 block, const std::function<void()>& body) {
   checkConfiguration(grid, block);
-  auto warp = std::make_unique<Warp>();
-  for (Lane& l : warp->lanes) l.stack = std::make_unique<char[]>(kLaneStackBytes);
-  warp->body = &body;
-  Warp* outer = tWarp;
-  tWarp = warp.get();
   const unsigned blockThreads = block.x * block.y * block.z;
+  auto b = std::make_unique<Block>();
+  b->body = &body;
+  b->lanes.resize(blockThreads);
+  // Stacks are left uninitialised (a zeroed 256 KiB per thread would cost more than most kernels here).
+  std::vector<std::unique_ptr<char[]>> stacks;
+  for (Lane& l : b->lanes) {
+    stacks.emplace_back(new char[kLaneStackBytes]);
+    l.stack = stacks.back().get();
+  }
+  for (unsigned first = 0; first < blockThreads; first += kWarpSize)
+    b->warps.push_back({&b->lanes[first], std::min(kWarpSize, blockThreads - first)});
+  Block* outer = tBlock;
+  tBlock = b.get();
   try {
     for (unsigned bz = 0; bz < grid.z; ++bz)
       for (unsigned by = 0; by < grid.y; ++by)
-        for (unsigned bx = 0; bx < grid.x; ++bx)
-          for (unsigned first = 0; first < blockThreads; first += kWarpSize) {
-            Warp& w = *warp;
-            w.size = std::min(kWarpSize, blockThreads - first);
-            for (unsigned i = 0; i < w.size; ++i) {
-              Lane& l = w.lanes[i];
-              const unsigned linear = first + i;  // x fastest, as on a GPU
-              l.coords = {{linear % block.x, linear / block.x % block.y, linear / (block.x * block.y)},
-                          {bx, by, bz}, block, grid};
-              l.state = LaneState::Ready;
-              getcontext(&l.context);
-              l.context.uc_stack.ss_sp = l.stack.get();
-              l.context.uc_stack.ss_size = kLaneStackBytes;
-              l.context.uc_link = &w.scheduler;
-              makecontext(&l.context, laneEntry, 0);
-            }
-            runWarp(w);
-          }
+        for (unsigned bx = 0; bx < grid.x; ++bx) {
+          resetLanes(*b, grid, block, {bx, by, bz});
+          runBlock(*b);
+        }
   } catch (...) {
-    tWarp = outer;
+    tBlock = outer;
     throw;
   }
-  tWarp = outer;
+  tBlock = outer;
 }
 
 }  // namespace continua::kernels::emulation

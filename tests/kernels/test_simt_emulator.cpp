@@ -47,6 +47,40 @@ __global__ void mixedShuffles(float* out) {  // same offset, different kinds: di
   out[threadIdx.x] = threadIdx.x < 16 ? __shfl_down_sync(0xffffffffu, 1.f, 1) : __shfl_xor_sync(0xffffffffu, 1.f, 1);
 }
 
+// Each thread publishes its index in shared memory, then reads its neighbour's: correct only if the barrier
+// holds every warp until all have written (warps otherwise run one after another here).
+__global__ void rotateThroughShared(float* out) {
+  __shared__ float cells[256];
+  const unsigned n = blockDim.x;
+  cells[threadIdx.x] = float(blockIdx.x * 1000 + threadIdx.x);
+  __syncthreads();
+  const float neighbour = cells[(threadIdx.x + 1) % n];
+  __syncthreads();  // nobody overwrites a slot of the next round before it has been read
+  cells[threadIdx.x] = neighbour;
+  __syncthreads();
+  out[blockIdx.x * n + threadIdx.x] = cells[(threadIdx.x + n - 1) % n];
+}
+
+// Threads past `live` exit before the barrier; the rest still meet there (exited threads count as arrived).
+__global__ void barrierAfterExits(float* out, unsigned live) {
+  __shared__ float total[1];
+  if (threadIdx.x >= live) return;
+  if (threadIdx.x == 0) total[0] = 0.f;
+  __syncthreads();
+  atomicAdd(total, 1.f);
+  __syncthreads();
+  out[threadIdx.x] = total[0];
+}
+
+__global__ void barrierAgainstShuffle(float* out) {  // half a warp at the barrier, half in a shuffle
+  if (threadIdx.x < 16) {
+    __syncthreads();
+    out[threadIdx.x] = 0.f;
+  } else {
+    out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1.f, 1);
+  }
+}
+
 __global__ void doNothing() {}
 
 }  // namespace
@@ -88,6 +122,31 @@ class TestSimtEmulator : public QObject {
   void shufflesOfDifferentKindsAreDivergent() {
     std::vector<float> out(32);
     QVERIFY_THROWS_EXCEPTION(std::logic_error, CONTINUA_LAUNCH(mixedShuffles, 1, 32, nullptr, out.data()));
+  }
+
+  void barrierHoldsEveryWarpOfTheBlock() {
+    const int blocks = 3, threads = 96;  // 3 warps per block
+    std::vector<float> out(blocks * threads, -1.f);
+    CONTINUA_LAUNCH(rotateThroughShared, blocks, threads, nullptr, out.data());
+    for (int b = 0; b < blocks; ++b)
+      for (int t = 0; t < threads; ++t) QCOMPARE(out[b * threads + t], float(b * 1000 + t));
+  }
+
+  void exitedThreadsCountAsArrivedAtTheBarrier() {
+    std::vector<float> out(64, -1.f);
+    CONTINUA_LAUNCH(barrierAfterExits, 1, 64, nullptr, out.data(), 40u);
+    for (int t = 0; t < 40; ++t) QCOMPARE(out[t], 40.f);
+    for (int t = 40; t < 64; ++t) QCOMPARE(out[t], -1.f);
+  }
+
+  void shuffleWaitingForALaneAtTheBarrierIsAnError() {
+    std::vector<float> out(32);
+    try {
+      CONTINUA_LAUNCH(barrierAgainstShuffle, 1, 32, nullptr, out.data());
+      QFAIL("expected a logic_error");
+    } catch (const std::logic_error& e) {
+      QVERIFY2(QString(e.what()).contains("waits at __syncthreads"), e.what());
+    }
   }
 
   void laneExitingBeforeAFullMaskShuffleIsAnError() {
