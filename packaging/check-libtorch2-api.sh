@@ -4,7 +4,7 @@
 # removed torch/linalg.h, for one). This fetches Debian 13's libtorch-dev (2.6, headers only) into .cache/
 # and runs every translation unit that includes LibTorch (per the build's Ninja dependency log) through
 # `-fsyntax-only` against it, with the flags of that build's compile_commands.json. Nothing is linked.
-# Usage: packaging/check-libtorch2-api.sh [built Ninja build dir, default build]
+# Usage: packaging/check-libtorch2-api.sh [built Ninja build dir, default build]. About 4 minutes on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -14,14 +14,19 @@ version=2.6.0+dfsg-7
 deb=libtorch-dev_${version}_amd64.deb
 if [[ ! -d $cache/root/usr/include/torch ]]; then
   mkdir -p "$cache"
-  curl -fsSL -o "$cache/$deb" "http://deb.debian.org/debian/pool/main/p/pytorch/$deb"
+  if ! curl -fsSL -o "$cache/$deb" "http://deb.debian.org/debian/pool/main/p/pytorch/$deb"; then
+    # CI sets CONTINUA_LIBTORCH2_OPTIONAL=1: an unreachable archive must not stop a landing.
+    echo "check-libtorch2-api: could not download $deb" >&2
+    [[ ${CONTINUA_LIBTORCH2_OPTIONAL:-0} == 1 ]] && { echo "check-libtorch2-api: skipped" >&2; exit 0; }
+    exit 1
+  fi
   dpkg -x "$cache/$deb" "$cache/root"
   # A CPU build's headers lack the generated CUDA macros file that c10/cuda headers include.
   mkdir -p "$cache/stub/c10/cuda/impl" && touch "$cache/stub/c10/cuda/impl/cuda_cmake_macros.h"
 fi
 include=$cache/root/usr/include
 python3 - "$build" "$include" "$cache/stub" <<'PY'
-import json, shlex, subprocess, sys
+import concurrent.futures, json, os, shlex, subprocess, sys
 build, include, stub = sys.argv[1:]
 # Objects whose recorded header dependencies include LibTorch's C++ API.
 deps = subprocess.run(["ninja", "-C", build, "-t", "deps"], capture_output=True, text=True, check=True).stdout
@@ -33,7 +38,7 @@ for line in deps.splitlines():
         uses_torch.add(current)
 if not uses_torch:
     sys.exit(f"no object of {build} records LibTorch headers: build it first")
-failed = 0
+jobs = []
 for entry in json.load(open(f"{build}/compile_commands.json")):
     source = entry["file"]
     args = shlex.split(entry["command"])
@@ -47,11 +52,20 @@ for entry in json.load(open(f"{build}/compile_commands.json")):
     args = [args[0], "-isystem", include, "-isystem", stub] + args[1:] + ["-fsyntax-only", "-O0"]
     if cuda_path:
         args.append("-DCONTINUA_TORCH_HAS_CUDA=1")
-    result = subprocess.run(args, cwd=entry["directory"], capture_output=True, text=True)
-    print(("ok    " if result.returncode == 0 else "FAIL  ") + source, flush=True)
-    if result.returncode:
-        failed += 1
-        print(result.stderr[-4000:], flush=True)
-print(f"{failed} failed")
+    jobs.append((source, args, entry["directory"]))
+
+def check(job):
+    source, args, directory = job
+    return source, subprocess.run(args, cwd=directory, capture_output=True, text=True)
+
+failed = 0
+# ~1 minute and ~1 GiB per file: one job per core.
+with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    for source, result in pool.map(check, jobs):
+        print(("ok    " if result.returncode == 0 else "FAIL  ") + source, flush=True)
+        if result.returncode:
+            failed += 1
+            print(result.stderr[-4000:], flush=True)
+print(f"{failed} of {len(jobs)} failed")
 sys.exit(1 if failed else 0)
 PY
