@@ -46,7 +46,7 @@ __device__ __forceinline__ const T* rowPointer(const void* base, Strides2 s, int
 
 // One state tile of B_t or C_t as float32, zero past `count`. With `vector` the launcher has checked that
 // every tile is full and starts 16-byte aligned, so 4 (fp32) or 2 (bf16) 16-byte loads replace 16 scalar
-// ones: these loads are warp-wide broadcasts, and the forward is short of issue slots, not of bandwidth.
+// ones: these loads are warp-wide broadcasts, so what they cost is issue slots (reasoning in KERNELS.md).
 __device__ __forceinline__ void loadStates(const float* row, int count, bool vector, float (&out)[kTile]) {
   if (vector) {
     const float4* v = reinterpret_cast<const float4*>(row);
