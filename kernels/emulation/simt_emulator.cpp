@@ -25,7 +25,7 @@ enum class ShuffleKind { Down, Xor };
 
 struct Lane {
   ucontext_t context;
-  char* stack = nullptr;
+  std::unique_ptr<char[]> stack;  // uninitialised: zeroing 256 KiB per thread would cost more than most kernels
   ThreadCoordinates coords;
   LaneState state = LaneState::Ready;
   ShuffleKind kind = ShuffleKind::Down;  // of the shuffle it waits in
@@ -66,7 +66,7 @@ std::string hex(unsigned v) {
   return buf;
 }
 
-std::string lanesWhich(LaneState s) {
+std::string whyUnavailable(LaneState s) {
   switch (s) {
     case LaneState::Done: return ", which has exited";
     case LaneState::AtBarrier: return ", which waits at __syncthreads";
@@ -90,7 +90,7 @@ void exchange(Warp& w) {
       if (j >= w.size || w.lanes[j].state != LaneState::InShuffle)
         throw std::logic_error("SIMT emulator: lane " + std::to_string(i) + " waits in a shuffle (mask " +
                                hex(l.mask) + ") for lane " + std::to_string(j) +
-                               (j >= w.size ? ", which does not exist" : lanesWhich(w.lanes[j].state)) +
+                               (j >= w.size ? ", which does not exist" : whyUnavailable(w.lanes[j].state)) +
                                " (undefined behaviour on a GPU)");
     }
   }
@@ -170,7 +170,7 @@ void resetLanes(Block& b, Dim3 grid, Dim3 block, Dim3 blockIndex) {
     l.coords = {{linear % block.x, linear / block.x % block.y, linear / (block.x * block.y)}, blockIndex, block, grid};
     l.state = LaneState::Ready;
     getcontext(&l.context);
-    l.context.uc_stack.ss_sp = l.stack;
+    l.context.uc_stack.ss_sp = l.stack.get();
     l.context.uc_stack.ss_size = kLaneStackBytes;
     l.context.uc_link = &b.scheduler;
     makecontext(&l.context, laneEntry, 0);
@@ -200,12 +200,7 @@ void launch(Dim3 grid, Dim3 block, const std::function<void()>& body) {
   auto b = std::make_unique<Block>();
   b->body = &body;
   b->lanes.resize(blockThreads);
-  // Stacks are left uninitialised (a zeroed 256 KiB per thread would cost more than most kernels here).
-  std::vector<std::unique_ptr<char[]>> stacks;
-  for (Lane& l : b->lanes) {
-    stacks.emplace_back(new char[kLaneStackBytes]);
-    l.stack = stacks.back().get();
-  }
+  for (Lane& l : b->lanes) l.stack.reset(new char[kLaneStackBytes]);
   for (unsigned first = 0; first < blockThreads; first += kWarpSize)
     b->warps.push_back({&b->lanes[first], std::min(kWarpSize, blockThreads - first)});
   Block* outer = tBlock;
