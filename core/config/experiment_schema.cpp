@@ -77,6 +77,8 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("model.favor_redraw", B, false, "Performer: redraw features every training step"),
       f("model.experts", I, 4, "Mamba-MoE experts per MoE layer", 1, 1024),
       f("model.top_k", I, 2, "Mamba-MoE experts per token", 1, 1024),
+      f("model.init", C, "pytorch", "Transformer weight init: PyTorch's default (cl-as-seq) or GPT-2's N(0, 0.02) (mambaformer-icl)", 0, 0,
+        {"pytorch", "gpt2"}),
       f("model.s4_dropout", D, 0.1, "S4-Mamba dropout on the S4 output (reference quirk)", 0, 0.99),
 
       f("optim.name", C, "adam", "Optimizer", 0, 0, {"adam", "adamw"}),
@@ -92,6 +94,9 @@ const std::vector<FieldSpec>& experimentSchema() {
 
       f("selectivity.lambda", D, 0.0, "Weight of KL(p || q) selectivity regularisation (0: off)", 0, 1000),
       f("selectivity.layers", C, "all", "Blocks regularised", 0, 0, {"all", "last"}),
+      f("selectivity.mamba_association", C, "cb-softmax",
+        "Mamba's q: softmax over earlier tokens of C_t.B_s/sqrt(N), the same scores normalised without exp, or the "
+        "channel mean of the implicit attention |M_d| (decay and dt included)", 0, 0, {"cb-softmax", "cb-linear", "implicit-abs"}),
       f("selectivity.until_step", I, 0, "Switch the regulariser off at this step (0: never)", 0, 1000000000),
 
       f("eval.every", I, 100, "Steps between meta-test evaluations", 1, 1000000000),

@@ -116,6 +116,9 @@ void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
        s("model.family") == "hybrid" || s("model.family") == "mambaformer"))
     out.push_back({"model.heads", "must divide model.d_model (" + std::to_string(i("model.d_model")) + "), got " +
                                       std::to_string(i("model.heads"))});
+  if (s("model.family") == "performer" && i("model.favor_features") % 2 != 0)
+    out.push_back({"model.favor_features", "must be even (FAVOR+ pairs each random direction with its opposite), got " +
+                                               std::to_string(i("model.favor_features"))});
   if (s("model.family") == "mamba-moe" && i("model.top_k") > i("model.experts"))
     out.push_back({"model.top_k", "must be <= model.experts (" + std::to_string(i("model.experts")) + "), got " +
                                       std::to_string(i("model.top_k"))});
@@ -126,6 +129,11 @@ void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
   if (vocab > 0 && vocab < needed)
     out.push_back({"task.label_vocab", "must be at least the largest episode's classes (" + std::to_string(needed) +
                                            "), got " + std::to_string(vocab)});
+  const json lambda = getPath(c, "selectivity.lambda");
+  if (s("task.family") == "icl" && lambda.is_number() && lambda.get<double>() > 0 && s("task.icl_task") != "mqar")
+    out.push_back({"selectivity.lambda", "must be 0 for ICL task '" + s("task.icl_task") +
+                                             "': it has no ground-truth association (of the ICL tasks only mqar has one: "
+                                             "the query's matching key and value), got " + lambda.dump()});
   if (s("eval.domain_shift") == "features" && s("eval.domain_shift_path").empty())
     out.push_back({"eval.domain_shift_path", "is required when eval.domain_shift = features"});
 }

@@ -32,7 +32,7 @@ AttentionMixer::AttentionMixer(const AttentionOptions& o) : m_o(o), m_headDim(o.
     m_cAttn->weight.normal_(0, 0.02);
     m_cProj->weight.normal_(0, o.projInitStd);
   }
-  if (o.kernel == AttentionKernel::Favor) m_omega = register_buffer("omega", orthogonalFeatures(m_headDim, o.favorFeatures));
+  if (o.kernel == AttentionKernel::Favor) m_omega = register_buffer("omega", orthogonalFeatures(m_headDim, o.favorFeatures / 2));
 }
 
 std::string AttentionMixer::kind() const {
@@ -52,9 +52,13 @@ AttentionMixer::Heads AttentionMixer::project(const Tensor& x) {
 
 Tensor AttentionMixer::feature(const Tensor& t) {
   if (m_o.kernel == AttentionKernel::Elu) return F::elu(t) + 1.0;
+  // FAVOR+ as fast-transformers' Favor (cl-as-seq's Performer): x' = x d^-1/4, u = x' omega,
+  // phi = [exp(u - o), exp(-u - o)] with o = |x'|^2 / 2 + log(m) / 2, m = favor_features (omega has m / 2 columns).
+  // The clamp only guards against overflow; Favor's per-sequence stabiliser would cancel in the normalisation.
   Tensor xs = t * std::pow(double(m_headDim), -0.25);
-  Tensor proj = torch::matmul(xs, m_omega) - 0.5 * xs.pow(2).sum(-1, true);
-  return torch::exp(proj.clamp_max(30.0)) / std::sqrt(double(m_o.favorFeatures));
+  Tensor u = torch::matmul(xs, m_omega);
+  Tensor offset = 0.5 * xs.pow(2).sum(-1, true) + 0.5 * std::log(double(m_o.favorFeatures));
+  return torch::cat({torch::exp((u - offset).clamp_max(30.0)), torch::exp((-u - offset).clamp_max(30.0))}, -1);
 }
 
 Tensor AttentionMixer::causalWeights(const Heads& h) {
@@ -78,7 +82,7 @@ Tensor AttentionMixer::forward(const Tensor& x, MixerCache* cache) {
   // queries() that follow, which read this forward's cache).
   if (m_o.kernel == AttentionKernel::Favor && m_o.favorRedraw && is_training()) {
     torch::NoGradGuard g;
-    m_omega.copy_(orthogonalFeatures(m_headDim, m_o.favorFeatures));
+    m_omega.copy_(orthogonalFeatures(m_headDim, m_o.favorFeatures / 2));
   }
   Heads h = projectStream(x);
   Tensor out = merge(torch::matmul(causalWeights(h), h.v));

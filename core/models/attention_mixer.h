@@ -14,7 +14,7 @@ enum class AttentionKernel { Softmax, Elu, Favor };
 struct AttentionOptions {
   int64_t dModel = 128, heads = 8;
   AttentionKernel kernel = AttentionKernel::Softmax;
-  int64_t favorFeatures = 64;   // Performer: random features per head
+  int64_t favorFeatures = 64;   // Performer: random features per head (even: m/2 directions, each with both signs)
   bool favorRedraw = false;     // Performer: redraw the features at every training forward
   double projInitStd = 0.0;     // >0: GPT-2 style N(0, std) init of c_proj (0 keeps the default init)
 };
@@ -47,7 +47,7 @@ class AttentionMixer : public Mixer {
   AttentionOptions m_o;
   int64_t m_headDim;
   torch::nn::Linear m_cAttn{nullptr}, m_cProj{nullptr};
-  torch::Tensor m_omega;  // favor: random features (d_head, features), shared by all heads
+  torch::Tensor m_omega;  // favor: random directions (d_head, features / 2), shared by all heads
   ProjectionMemo<Heads> m_streamMemo, m_queryMemo;
 };
 

@@ -11,6 +11,15 @@ FeedForwardMixer::FeedForwardMixer(const FeedForwardOptions& o) : m_o(o) {
     m_in.push_back(register_module("fc" + std::to_string(i), torch::nn::Linear(o.dModel, hidden)));
     m_out.push_back(register_module("proj" + std::to_string(i), torch::nn::Linear(hidden, o.dModel)));
   }
+  if (o.projInitStd > 0) {
+    torch::NoGradGuard g;
+    for (size_t i = 0; i < m_in.size(); ++i) {
+      m_in[i]->weight.normal_(0, 0.02);
+      m_in[i]->bias.zero_();
+      m_out[i]->weight.normal_(0, o.projInitStd);
+      m_out[i]->bias.zero_();
+    }
+  }
   if (o.experts > 0) m_router = register_module("router", torch::nn::Linear(torch::nn::LinearOptions(o.dModel, o.experts).bias(false)));
 }
 

@@ -8,6 +8,7 @@ namespace continua::core {
 struct FeedForwardOptions {
   int64_t dModel = 128, hiddenMultiple = 4;
   int64_t experts = 0, topK = 2;  // experts > 0: mixture of experts
+  double projInitStd = 0.0;       // >0: GPT-2 init: fc N(0, 0.02), proj N(0, projInitStd), biases 0
 };
 
 class FeedForwardMixer : public Mixer {

@@ -7,10 +7,15 @@ using torch::Tensor;
 namespace {
 
 nn::Sequential mlpEncoder(int64_t in, int64_t d) {
-  // cl-as-seq's MlpEncoder uses BatchNorm; LayerNorm keeps train and eval identical (docs/DECISIONS.md).
-  return nn::Sequential(nn::Linear(nn::LinearOptions(in, d).bias(false)), nn::LayerNorm(nn::LayerNormOptions({d})), nn::ReLU(),
-                        nn::Linear(nn::LinearOptions(d, d).bias(false)), nn::LayerNorm(nn::LayerNormOptions({d})), nn::ReLU(),
-                        nn::Linear(d, d));
+  // cl-as-seq's MlpEncoder: 3 x [Linear (no bias), norm, ReLU]. LayerNorm for its BatchNorm keeps train and
+  // eval identical (docs/DECISIONS.md).
+  nn::Sequential s;
+  for (int i = 0; i < 3; ++i) {
+    s->push_back(nn::Linear(nn::LinearOptions(i == 0 ? in : d, d).bias(false)));
+    s->push_back(nn::LayerNorm(nn::LayerNormOptions({d})));
+    s->push_back(nn::ReLU());
+  }
+  return s;
 }
 
 nn::Sequential cnnEncoder(int64_t channels, int64_t size, int64_t d) {

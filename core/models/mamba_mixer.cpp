@@ -3,6 +3,7 @@
 #include "core/ops/selective_scan_op.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace continua::core {
 namespace F = torch::nn::functional;
@@ -157,11 +158,26 @@ Tensor MambaMixer::implicitAttention(const Tensor& x, bool absPerChannel) {
   return torch::stack(rows, 1);
 }
 
-Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
-  if (!xq.defined()) return normaliseRows(implicitAttention(x, true));
-  // Queries after the stream: the decay from token s to the query factors into a stream part
-  // exp(A (S_end - S_s)) and a query part exp(A dt_q), both <= 1, so no (B, Q, L, E, N) tensor is needed.
-  Projected p = project(x);
+MambaAssociation mambaAssociationFromName(const std::string& name) {
+  if (name == "cb-softmax") return MambaAssociation::CbSoftmax;
+  if (name == "cb-linear") return MambaAssociation::CbLinear;
+  if (name == "implicit-abs") return MambaAssociation::ImplicitAbs;
+  throw std::invalid_argument("selectivity.mamba_association: expected cb-softmax, cb-linear or implicit-abs, got '" + name + "'");
+}
+
+Tensor MambaMixer::contentAssociation(const Tensor& C, const Tensor& B, bool causal) const {
+  Tensor scores = torch::matmul(C, B.transpose(1, 2)) / std::sqrt(double(m_o.dState));  // (B, R, L)
+  Tensor allowed;
+  if (causal) allowed = torch::ones({C.size(1), B.size(1)}, scores.options().dtype(torch::kBool)).tril();
+  if (m_o.association == MambaAssociation::CbSoftmax)
+    return torch::softmax(causal ? scores.masked_fill(~allowed, -1e30) : scores, -1);
+  Tensor a = scores.abs();
+  return normaliseRows(causal ? a * allowed : a);
+}
+
+// Queries after the stream: the decay from token s to the query factors into a stream part
+// exp(A (S_end - S_s)) and a query part exp(A dt_q), both <= 1, so no (B, Q, L, E, N) tensor is needed.
+Tensor MambaMixer::implicitQueryAssociation(const Projected& p, const Tensor& xq) {
   Tensor d = dt(p.dtRaw);
   Tensor S = d.cumsum(1);
   Tensor a = A();
@@ -169,9 +185,8 @@ Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
   Tensor key = torch::exp(toEnd.unsqueeze(-1) * a) * (d.unsqueeze(-1) * p.B.unsqueeze(2));  // (B, L, E, N)
   Projected q = projectQueries(xq, p.window);
   Tensor query = torch::exp(dt(q.dtRaw).unsqueeze(-1) * a) * q.C.unsqueeze(2);            // (B, Q, E, N)
-  // mean over channels of |M_d|: signed channel contributions would cancel in a plain mean, leaving a map
-  // (and a regularisation gradient) that says little about where each channel reads. Chunked over channels
-  // so the (B, Q, L, channels) intermediate stays small.
+  // Mean over channels of |M_d|: signed channel contributions would cancel in a plain mean. Chunked over
+  // channels so the (B, Q, L, channels) intermediate stays small.
   const int64_t E = m_o.inner(), chunk = 32;
   Tensor total;
   for (int64_t e0 = 0; e0 < E; e0 += chunk) {
@@ -182,6 +197,14 @@ Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
     total = total.defined() ? total + part : part;
   }
   return normaliseRows(total / double(E));
+}
+
+Tensor MambaMixer::association(const Tensor& x, const Tensor& xq, bool) {
+  Projected p = project(x);
+  if (m_o.association == MambaAssociation::ImplicitAbs)
+    return xq.defined() ? implicitQueryAssociation(p, xq) : normaliseRows(implicitAttention(x, true));
+  if (!xq.defined()) return contentAssociation(p.C, p.B, true);
+  return contentAssociation(projectQueries(xq, p.window).C, p.B, false);
 }
 
 double MambaMixer::flopsPerToken(int64_t) const {

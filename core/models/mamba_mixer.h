@@ -7,8 +7,17 @@
 
 namespace continua::core {
 
+// What association() returns for a Mamba block (the q of the selectivity regulariser; docs/DECISIONS.md).
+//   CbSoftmax      softmax over earlier tokens s of C_t . B_s / sqrt(N): the SSM's query (C) against its keys (B),
+//                  normalised as attention is (MambaCL: "derived from the relation between C^t and B^t")
+//   CbLinear       |C_t . B_s| normalised over s: the same scores without the exponential
+//   ImplicitAbs    mean over channels of |M_d[t, s]|, the implicit attention with decay and dt, normalised over s
+enum class MambaAssociation { CbSoftmax, CbLinear, ImplicitAbs };
+MambaAssociation mambaAssociationFromName(const std::string& name);  // throws std::invalid_argument
+
 struct MambaOptions {
   int64_t dModel = 128, dState = 16, dConv = 4, expand = 2;
+  MambaAssociation association = MambaAssociation::CbSoftmax;
   int64_t dtRank = 0;  // 0: ceil(dModel / 16)
   int64_t layersForInit = 1;  // out_proj is scaled by 1/sqrt(this)
   double dtMin = 1e-3, dtMax = 1e-1, dtFloor = 1e-4;
@@ -39,8 +48,7 @@ class MambaMixer : public Mixer {
   double flopsPerToken(int64_t context) const override;
   std::string kind() const override { return "mamba"; }
 
-  // association(): rows of a[t, s] = mean_d |M_d[t, s]| normalised over s (docs/DECISIONS.md).
-  // The implicit attention M[t, s] = sum_n C_t[n] exp(A sum_{r=s+1..t} dt_r) dt_s B_s[n], averaged over
+  // association(): see MambaAssociation. The implicit attention M[t, s] = sum_n C_t[n] exp(A sum_{r=s+1..t} dt_r) dt_s B_s[n], averaged over
   // channels, signed and unnormalised: (B, L, L), lower triangular. y_ssm = M @ x_conv + D * x_conv for a
   // single channel.
   torch::Tensor implicitAttention(const torch::Tensor& x, bool absPerChannel = false);
@@ -60,6 +68,9 @@ class MambaMixer : public Mixer {
   torch::Tensor dt(const torch::Tensor& dtRaw) const;  // softplus(dt_proj(dtRaw) + bias)
   // One recurrent step from state h (B, E, N) for every query: returns (y (B,Q,E) gated, h' (B,Q,E,N)).
   std::pair<torch::Tensor, torch::Tensor> advance(const Projected& p, const torch::Tensor& h);
+  // Scores of rows (C: (B, R, N)) against the stream's keys (B: (B, L, N)) as the options' association.
+  torch::Tensor contentAssociation(const torch::Tensor& C, const torch::Tensor& B, bool causal) const;
+  torch::Tensor implicitQueryAssociation(const Projected& stream, const torch::Tensor& xq);
 
   MambaOptions m_o;
   torch::nn::Linear m_inProj{nullptr}, m_xProj{nullptr}, m_dtProj{nullptr}, m_outProj{nullptr};

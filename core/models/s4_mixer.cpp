@@ -45,11 +45,29 @@ std::pair<Tensor, Tensor> powers(const Tensor& decayRe, const Tensor& decayIm, i
 }
 }  // namespace
 
+Tensor S4DKernel::kernel(int64_t length) {
+  Discrete d = discretise();
+  auto [pr, pi] = powers(d.decayRe, d.decayIm, length, d.coefRe.options());
+  return 2.0 * (d.coefRe.unsqueeze(-1) * pr - d.coefIm.unsqueeze(-1) * pi).sum(1);  // (H, length)
+}
+
+Tensor S4DKernel::association(const Tensor& x, const Tensor& xq) {
+  const int64_t B = x.size(0), L = x.size(1);
+  Tensor lagWeight = kernel(L + 1).abs().mean(0);  // (L + 1): mean over channels of |K[lag]|
+  if (xq.defined()) {
+    // Query after L tokens: token s is L - s steps back (lags L .. 1).
+    Tensor row = lagWeight.index({Slice(1, L + 1)}).flip(0);
+    return normaliseRows(row.view({1, 1, L}).expand({B, xq.size(1), L}));
+  }
+  Tensor t = torch::arange(L, torch::TensorOptions().dtype(torch::kLong).device(x.device()));
+  Tensor lag = t.unsqueeze(1) - t.unsqueeze(0);  // (L, L): t - s
+  Tensor a = lagWeight.index({lag.clamp_min(0)}) * lag.ge(0);
+  return normaliseRows(a.unsqueeze(0).expand({B, L, L}));
+}
+
 Tensor S4DKernel::forward(const Tensor& u) {
   const int64_t L = u.size(1);
-  Discrete d = discretise();
-  auto [pr, pi] = powers(d.decayRe, d.decayIm, L, u.options());
-  Tensor K = 2.0 * (d.coefRe.unsqueeze(-1) * pr - d.coefIm.unsqueeze(-1) * pi).sum(1);  // (H, L)
+  Tensor K = kernel(L);  // (H, L)
   Tensor uh = u.transpose(1, 2);                                                          // (B, H, L)
   Tensor y = torch::fft::irfft(torch::fft::rfft(uh, 2 * L) * torch::fft::rfft(K, 2 * L), 2 * L).index({"...", Slice(0, L)});
   return (y + uh * m_d.unsqueeze(-1)).transpose(1, 2);

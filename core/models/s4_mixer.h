@@ -15,6 +15,11 @@ class S4DKernel : public torch::nn::Module {
   // From state (B, H, M, 2) (real, imaginary): outputs for each query input (B, Q, H), and the new states.
   std::pair<torch::Tensor, torch::Tensor> advance(const torch::Tensor& u, const torch::Tensor& state);
   torch::Tensor finalState(const torch::Tensor& u);  // state after the sequence (B, H, M, 2)
+  torch::Tensor kernel(int64_t length);               // K[h, l] for lags l = 0..length-1 (D skip excluded)
+  // The convolution as an implicit attention (an LTI model's only one): rows of mean_h |K_h[t - s]| over
+  // earlier tokens s, normalised; for queries after a stream of L tokens, lag L - s (the query itself excluded).
+  // (B, L, L) causal, or (B, Q, L) for queries.
+  torch::Tensor association(const torch::Tensor& x, const torch::Tensor& xq);
   int64_t modes() const { return m_modes; }
 
  private:
@@ -39,6 +44,8 @@ class S4Mixer : public Mixer {
   torch::Tensor queries(const torch::Tensor& xq, const MixerCache& cache) override;
   torch::Tensor step(const torch::Tensor& x, MixerCache& cache) override;
   MixerCache emptyCache(int64_t batch, const torch::TensorOptions& options) override;
+  bool hasAssociation() const override { return true; }
+  torch::Tensor association(const torch::Tensor& x, const torch::Tensor& xq, bool) override { return m_s4->association(x, xq); }
   double flopsPerToken(int64_t context) const override;
   std::string kind() const override { return "s4"; }
 
@@ -57,6 +64,9 @@ class S4MambaMixer : public Mixer {
   torch::Tensor queries(const torch::Tensor& xq, const MixerCache& cache) override;
   torch::Tensor step(const torch::Tensor& x, MixerCache& cache) override;
   MixerCache emptyCache(int64_t batch, const torch::TensorOptions& options) override;
+  bool hasAssociation() const override { return true; }
+  // The S4D kernel's lags do not depend on the input, so the map is the same for x and for its projections.
+  torch::Tensor association(const torch::Tensor& x, const torch::Tensor& xq, bool) override { return m_s4->association(x, xq); }
   double flopsPerToken(int64_t context) const override;
   std::string kind() const override { return "s4-mamba"; }
 

@@ -25,7 +25,8 @@ ModelConfig ModelConfig::fromExperiment(const nlohmann::json& experiment) {
   mc.dConv = m["d_conv"]; mc.expand = m["expand"]; mc.dtRank = m["dt_rank"]; mc.heads = m["heads"];
   mc.mlpMultiple = m["mlp_multiple"]; mc.positional = m["positional"]; mc.maxPositions = m["max_positions"];
   mc.favorFeatures = m["favor_features"]; mc.favorRedraw = m["favor_redraw"]; mc.experts = m["experts"];
-  mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"];
+  mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"]; mc.init = m["init"];
+  mc.mambaAssociation = experiment["selectivity"]["mamba_association"];
   return mc;
 }
 
@@ -48,6 +49,7 @@ MixerPtr mamba(const ModelConfig& c) {
   MambaOptions o;
   o.dModel = c.dModel; o.dState = c.dState; o.dConv = c.dConv; o.expand = c.expand; o.dtRank = c.dtRank;
   o.layersForInit = c.layers;
+  o.association = mambaAssociationFromName(c.mambaAssociation);
   return std::make_shared<MambaMixer>(o);
 }
 
@@ -58,15 +60,18 @@ MixerPtr attention(const ModelConfig& c, AttentionKernel kernel, double projStd)
   return std::make_shared<AttentionMixer>(o);
 }
 
-MixerPtr feedForward(const ModelConfig& c, int64_t experts) {
+MixerPtr feedForward(const ModelConfig& c, int64_t experts, double projStd) {
   FeedForwardOptions o;
   o.dModel = c.dModel; o.hiddenMultiple = c.mlpMultiple; o.experts = experts; o.topK = c.topK;
+  o.projInitStd = projStd;
   return std::make_shared<FeedForwardMixer>(o);
 }
 
 std::vector<MixerPtr> buildMixers(const ModelConfig& c) {
   std::vector<MixerPtr> m;
-  const double gptProjStd = 0.02 / std::sqrt(2.0 * c.layers);
+  // model.init = gpt2: HF GPT-2's N(0, 0.02) weights, residual projections N(0, 0.02 / sqrt(2 layers)); the
+  // default (pytorch) keeps PyTorch's U(+-1/sqrt(fan_in)) as cl-as-seq's Transformer (docs/DECISIONS.md).
+  const double gptProjStd = c.init == "gpt2" ? 0.02 / std::sqrt(2.0 * c.layers) : 0.0;
   S4Options s4;
   s4.dModel = c.dModel; s4.dState = c.dState; s4.dConv = c.dConv; s4.expand = c.expand; s4.dropout = c.s4Dropout;
   auto kernelFor = [&](const std::string& f) {
@@ -75,10 +80,10 @@ std::vector<MixerPtr> buildMixers(const ModelConfig& c) {
   const std::string& f = c.family;
   for (int64_t i = 0; i < c.layers; ++i) {
     if (f == "mamba") m.push_back(mamba(c));
-    else if (f == "mamba-moe") { m.push_back(mamba(c)); m.push_back(feedForward(c, c.experts)); }
+    else if (f == "mamba-moe") { m.push_back(mamba(c)); m.push_back(feedForward(c, c.experts, 0.0)); }
     else if (f == "transformer" || f == "linear-transformer" || f == "performer") {
       m.push_back(attention(c, kernelFor(f), gptProjStd));
-      m.push_back(feedForward(c, 0));
+      m.push_back(feedForward(c, 0, gptProjStd));
     } else if (f == "s4") m.push_back(std::make_shared<S4Mixer>(s4));
     else if (f == "s4-mamba") m.push_back(std::make_shared<S4MambaMixer>(s4, c.layers));
     else if (f == "hybrid" || f == "mambaformer") {

@@ -26,6 +26,8 @@ struct ModelConfig {
   bool favorRedraw = false;
   int64_t experts = 4, topK = 2;    // mamba-moe
   double s4Dropout = 0.1;           // s4-mamba
+  std::string init = "pytorch";     // transformer families: pytorch | gpt2
+  std::string mambaAssociation = "cb-softmax";  // what a Mamba block's association map is (MambaAssociation)
 
   static const std::vector<std::string>& families();
   // The "model" section of a validated, defaults-filled experiment document (core/config/experiment_schema).

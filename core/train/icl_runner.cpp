@@ -10,6 +10,7 @@
 namespace continua::core {
 using nlohmann::json;
 using torch::Tensor;
+using torch::indexing::Slice;
 
 namespace {
 
@@ -34,13 +35,38 @@ class IclRunner : public TaskRunner {
     return p;
   }
 
-  TrainLoss trainLoss(int64_t step, torch::Generator& gen, double) override {
+  // The query's (last token's) row of a causal map, over the earlier tokens and renormalised there, as MCL's
+  // query rows leave the query itself out.
+  static Tensor queryRow(const Tensor& map) {
+    Tensor row = map.index({Slice(), -1, Slice(0, map.size(-1) - 1)});
+    return row / (row.sum(-1, true) + 1e-12);
+  }
+
+  // KL(p || q) of the query row against the ground truth (MQAR's matching key and value), over the regularised
+  // blocks (selectivity.layers). Validation admits selectivity.lambda > 0 only for tasks with a ground truth.
+  Tensor selectivityLoss(const SequenceModel::Output& out, const IclPrompts& p) const {
+    Tensor truth = m_task.groundTruth(p);
+    truth = truth.index({Slice(), Slice(0, truth.size(-1) - 1)});
+    const size_t first = m_config["selectivity"]["layers"] == "last" ? out.maps.size() - 1 : 0;
+    Tensor kl = torch::zeros({}, truth.options());
+    for (size_t i = first; i < out.maps.size(); ++i) kl = kl + selectivityKl(truth, queryRow(out.maps[i]));
+    return kl / double(out.maps.size() - first);
+  }
+
+  TrainLoss trainLoss(int64_t step, torch::Generator& gen, double lambda) override {
     auto [dims, points] = m_task.curriculum(step, m_config["icl"]["curriculum"]);
     IclPrompts p = onDevice(m_task.sample(m_config["optim"]["batch_size"], points, dims, gen));
-    Tensor pred = m_task.readPredictions(m_learner->forward(p.tokens));
+    SequenceModel::Output out = m_learner->run(p.tokens, lambda > 0);
+    Tensor pred = m_task.readPredictions(out.stream);
     TrainLoss r;
-    r.total = m_task.loss(pred, p);
-    r.metrics.push_back({"train/loss", r.total.item<double>()});
+    Tensor main = m_task.loss(pred, p);
+    r.total = main;
+    r.metrics.push_back({"train/loss", main.item<double>()});
+    if (lambda > 0 && !out.maps.empty()) {
+      Tensor kl = selectivityLoss(out, p);
+      r.total = main + lambda * kl;
+      r.metrics.push_back({"train/selectivity_kl", kl.item<double>()});
+    }
     r.metrics.push_back({"train/curriculum_points", double(points)});
     r.metrics.push_back({"train/curriculum_dims", double(dims)});
     return r;
@@ -84,7 +110,7 @@ class IclRunner : public TaskRunner {
       if (m_task.isRetrieval()) {  // MQAR: the query (last row) should look at its matching key and value
         Tensor truth = torch::zeros_like(q);
         truth.index_put_({-1}, m_task.groundTruth(p)[0]);
-        m.kl = selectivityKl(truth.index({torch::indexing::Slice(-1)}), q.index({torch::indexing::Slice(-1)})).item<double>();
+        m.kl = selectivityKl(p.truth.index({Slice(), Slice(0, q.size(1) - 1)}), queryRow(q.unsqueeze(0))).item<double>();
         StoredMap t = m;
         t.kind = "truth";
         t.values.assign(truth.data_ptr<float>(), truth.data_ptr<float>() + truth.numel());
