@@ -11,6 +11,7 @@ int exitCode() { return g_exitCode; }
 void registerCommands(CLI::App& app) {
   registerKernelCommands(app);
   registerRunCommands(app);
+  registerSummaryCommand(app);
 }
 
 }  // namespace continua::app

@@ -15,6 +15,7 @@ enum ExitCode : int {
 void registerCommands(CLI::App& app);
 void registerKernelCommands(CLI::App& app);
 void registerRunCommands(CLI::App& app);
+void registerSummaryCommand(CLI::App& app);
 
 void setExitCode(int code);
 int exitCode();

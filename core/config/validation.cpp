@@ -116,6 +116,9 @@ void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
        s("model.family") == "hybrid" || s("model.family") == "mambaformer"))
     out.push_back({"model.heads", "must divide model.d_model (" + std::to_string(i("model.d_model")) + "), got " +
                                       std::to_string(i("model.heads"))});
+  const json dtMin = getPath(c, "model.dt_min"), dtMax = getPath(c, "model.dt_max");
+  if (dtMin.is_number() && dtMax.is_number() && dtMin.get<double>() > dtMax.get<double>())
+    out.push_back({"model.dt_min", "must be <= model.dt_max (" + dtMax.dump() + "), got " + dtMin.dump()});
   if (s("model.family") == "performer" && i("model.favor_features") % 2 != 0)
     out.push_back({"model.favor_features", "must be even (FAVOR+ pairs each random direction with its opposite), got " +
                                                std::to_string(i("model.favor_features"))});

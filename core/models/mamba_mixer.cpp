@@ -44,7 +44,8 @@ MambaMixer::MambaMixer(const MambaOptions& o) : m_o(o) {
   // softplus(bias) ~ log-uniform [dtMin, dtMax], floored; bias = softplus^-1(dt) = dt + log(-expm1(-dt)).
   Tensor dt = torch::exp(torch::rand({E}) * (std::log(o.dtMax) - std::log(o.dtMin)) + std::log(o.dtMin)).clamp_min(o.dtFloor);
   m_dtProj->bias.copy_(dt + torch::log(-torch::expm1(-dt)));
-  m_aLog = register_parameter("A_log", torch::log(torch::arange(1, N + 1, torch::kFloat32)).repeat({E, 1}));
+  m_aLog = register_parameter("A_log", o.constantA ? torch::zeros({E, N})
+                                                   : torch::log(torch::arange(1, N + 1, torch::kFloat32)).repeat({E, 1}));
   m_d = register_parameter("D", torch::ones({E}));
   m_outProj->weight.div_(std::sqrt(double(o.layersForInit)));
 }

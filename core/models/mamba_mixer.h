@@ -21,6 +21,7 @@ struct MambaOptions {
   int64_t dtRank = 0;  // 0: ceil(dModel / 16)
   int64_t layersForInit = 1;  // out_proj is scaled by 1/sqrt(this)
   double dtMin = 1e-3, dtMax = 1e-1, dtFloor = 1e-4;
+  bool constantA = false;  // A = -1 everywhere instead of S4D-real's -(1..N)
   int64_t inner() const { return expand * dModel; }
   int64_t rank() const { return dtRank > 0 ? dtRank : (dModel + 15) / 16; }
 };

@@ -27,6 +27,7 @@ ModelConfig ModelConfig::fromExperiment(const nlohmann::json& experiment) {
   mc.favorFeatures = m["favor_features"]; mc.favorRedraw = m["favor_redraw"]; mc.experts = m["experts"];
   mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"]; mc.init = m["init"];
   mc.mambaAssociation = experiment["selectivity"]["mamba_association"];
+  mc.dtMin = m["dt_min"]; mc.dtMax = m["dt_max"]; mc.aInit = m["a_init"]; mc.outProjRescale = m["out_proj_rescale"];
   return mc;
 }
 
@@ -48,7 +49,8 @@ namespace {
 MixerPtr mamba(const ModelConfig& c) {
   MambaOptions o;
   o.dModel = c.dModel; o.dState = c.dState; o.dConv = c.dConv; o.expand = c.expand; o.dtRank = c.dtRank;
-  o.layersForInit = c.layers;
+  o.layersForInit = c.outProjRescale ? c.layers : 1;
+  o.dtMin = c.dtMin; o.dtMax = c.dtMax; o.constantA = c.aInit == "constant";
   o.association = mambaAssociationFromName(c.mambaAssociation);
   return std::make_shared<MambaMixer>(o);
 }

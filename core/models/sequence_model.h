@@ -19,6 +19,9 @@ struct ModelConfig {
   std::string family = "mamba";
   int64_t dModel = 128, layers = 4;
   int64_t dState = 16, dConv = 4, expand = 2, dtRank = 0;  // Mamba
+  double dtMin = 1e-3, dtMax = 1e-1;                       // Mamba: dt initialisation range
+  std::string aInit = "s4d-real";                          // Mamba: s4d-real | constant
+  bool outProjRescale = true;                              // Mamba: out_proj / sqrt(layers)
   int64_t heads = 8, mlpMultiple = 4;                      // attention, MLP
   std::string positional = "auto";  // auto | learned | sinusoidal | none
   int64_t maxPositions = 4096;      // learned positional encoding table size
