@@ -10,6 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cli=${CONTINUA_CLI:-$root/build/app/continua-cli}
 mkdir -p "$(dirname "$db")"
 
+trim() { local s="$1"; s="${s#"${s%%[![:space:]]*}"}"; echo "${s%"${s##*[![:space:]]}"}"; }
+
 done_already() {  # name seed
   [ -f "$db" ] || return 1
   local n
@@ -19,14 +21,14 @@ done_already() {  # name seed
 
 jobs=()
 while IFS='|' read -r name preset sets; do
-  name=$(echo "$name" | xargs); preset=$(echo "$preset" | xargs)
+  name=$(trim "$name"); preset=$(trim "$preset")
   [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
   for seed in $seeds; do
     done_already "$name" "$seed" && continue
-    jobs+=("$cli run --db $db --preset $preset --set name=$name --set seed=$seed --set checkpoint.every=100000 $sets")
+    jobs+=("$(printf '%q ' "$cli" run --db "$db" --preset "$preset" --set "name=$name" --set "seed=$seed" --set checkpoint.every=100000) $sets")
   done
 done < "$cells"
 
 echo "run-cells: ${#jobs[@]} runs to do, $workers at a time, into $db"
-printf '%s\n' "${jobs[@]}" | xargs -P "$workers" -I{} bash -c '{} > /dev/null 2>&1 || echo "run-cells: failed: {}" >&2'
+printf '%s\n' "${jobs[@]}" | xargs -d '\n' -P "$workers" -I{} bash -c '{} > /dev/null 2>&1 || echo "run-cells: failed: {}" >&2'
 "$cli" summary --db "$db"
