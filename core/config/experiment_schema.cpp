@@ -82,6 +82,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("model.favor_redraw", B, false, "Performer: redraw features every training step"),
       f("model.experts", I, 4, "Mamba-MoE experts per MoE layer", 1, 1024),
       f("model.top_k", I, 2, "Mamba-MoE experts per token", 1, 1024),
+      f("model.moe_balance", D, 0.01, "Mamba-MoE: weight of the load-balancing loss E * sum_e f_e P_e (Switch Transformer)", 0, 100),
       f("model.init", C, "pytorch", "Transformer weight init: PyTorch's default (cl-as-seq) or GPT-2's N(0, 0.02) (mambaformer-icl)", 0, 0,
         {"pytorch", "gpt2"}),
       f("model.s4_dropout", D, 0.1, "S4-Mamba dropout on the S4 output (reference quirk)", 0, 0.99),
@@ -113,6 +114,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("eval.domain_shift_path", S, "", "Domain shift feature file (.npy/.csv) when eval.domain_shift = features"),
       f("eval.per_head_maps", B, false, "Also store each attention head's association map (heads x more storage)"),
       f("eval.final_episodes", I, 32, "Episodes per point of the final sweeps", 1, 1000000),
+      f("eval.icl_prompts", I, 1280, "ICL: prompts per evaluation (the reference evaluates 1,280)", 1, 10000000),
 
       f("checkpoint.every", I, 250, "Steps between checkpoints (and at the end)", 1, 1000000000),
   };

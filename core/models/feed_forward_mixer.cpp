@@ -29,21 +29,40 @@ Tensor FeedForwardMixer::mlp(size_t i, const Tensor& x) {
 
 Tensor FeedForwardMixer::forward(const Tensor& x, MixerCache*) {
   if (m_o.experts == 0) return mlp(0, x);
-  // Top-k gating: softmax over the k largest router logits; every expert runs on the tokens routed to it.
-  Tensor logits = m_router->forward(x);
-  auto [topVal, topIdx] = logits.topk(m_o.topK, -1);
-  Tensor gates = torch::zeros_like(logits).scatter(-1, topIdx, torch::softmax(topVal, -1));
-  Tensor out = torch::zeros_like(x);
+  return routed(x.reshape({-1, m_o.dModel})).view(x.sizes());
+}
+
+Tensor FeedForwardMixer::routed(const Tensor& tokens) {
+  Tensor logits = m_router->forward(tokens);                    // (T, E)
+  auto [topVal, topIdx] = logits.topk(m_o.topK, -1);            // (T, k)
+  Tensor gates = torch::softmax(topVal, -1);
+  Tensor out = torch::zeros_like(tokens);
+  Tensor slots = torch::zeros({m_o.experts}, tokens.options());
   for (int64_t e = 0; e < m_o.experts; ++e) {
-    Tensor g = gates.select(-1, e).unsqueeze(-1);
-    if (g.gt(0).any().item<bool>()) out = out + g * mlp(static_cast<size_t>(e), x);
+    Tensor chosen = topIdx.eq(e);                               // (T, k): at most one slot per token
+    Tensor rows = chosen.any(-1).nonzero().squeeze(-1);
+    if (rows.numel() == 0) continue;
+    Tensor gate = (gates * chosen).sum(-1).index_select(0, rows).unsqueeze(-1);
+    out = out.index_add(0, rows, gate * mlp(static_cast<size_t>(e), tokens.index_select(0, rows)));
+    slots[e] = double(rows.numel());
   }
+  Tensor share = slots / double(tokens.size(0) * m_o.topK);
+  Tensor balance = double(m_o.experts) * (share * torch::softmax(logits, -1).mean(0)).sum();
+  m_balance = m_balance.defined() ? m_balance + balance : balance;
   return out;
+}
+
+Tensor FeedForwardMixer::takeAuxiliaryLoss() {
+  Tensor b = m_balance;
+  m_balance = Tensor();
+  return b;
 }
 
 Tensor FeedForwardMixer::step(const Tensor& x, MixerCache& cache) {
   cache.length += 1;
-  return forward(x, nullptr);
+  Tensor y = forward(x, nullptr);
+  m_balance = Tensor();  // streaming is inference: nothing to balance
+  return y;
 }
 
 double FeedForwardMixer::flopsPerToken(int64_t) const {

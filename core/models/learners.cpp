@@ -73,7 +73,7 @@ Tensor EpisodeLearner::streamTokens(const EpisodeBatch& e) {
 
 LearnerOutput EpisodeLearner::forward(const EpisodeBatch& e, bool wantMaps, bool perHead) {
   SequenceModel::Output out = m_backbone->run(streamTokens(e), encodeX(e.queryX), wantMaps, perHead);
-  return {m_head->forward(out.queries), std::move(out.maps), std::move(out.mapLayers)};
+  return {m_head->forward(out.queries), std::move(out.maps), std::move(out.mapLayers), out.auxiliaryLoss};
 }
 
 PromptLearner::PromptLearner(const ModelConfig& model, int64_t tokenDim, int64_t outputDim) {

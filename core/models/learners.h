@@ -14,6 +14,7 @@ struct LearnerOutput {
   torch::Tensor predictions;            // (B, Q, vocab) logits | (B, Q, ydim)
   std::vector<torch::Tensor> maps;      // per association-capable block: (B, Q, 2n)
   std::vector<std::string> mapLayers;
+  torch::Tensor auxiliaryLoss;          // MoE load balance, when the model has experts
 };
 
 class EpisodeLearner : public torch::nn::Module {

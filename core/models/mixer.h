@@ -48,6 +48,10 @@ class Mixer : public torch::nn::Module {
     return {};
   }
 
+  // A loss the mixer adds to training (mixture of experts: load balancing), from its forward() and queries()
+  // calls since the last take; undefined when it has none. SequenceModel::run collects it into Output.
+  virtual torch::Tensor takeAuxiliaryLoss() { return {}; }
+
   // Analytic forward FLOPs for one token that sees `context` earlier tokens.
   virtual double flopsPerToken(int64_t context) const = 0;
   virtual std::string kind() const = 0;

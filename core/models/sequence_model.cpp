@@ -28,6 +28,7 @@ ModelConfig ModelConfig::fromExperiment(const nlohmann::json& experiment) {
   mc.topK = m["top_k"]; mc.s4Dropout = m["s4_dropout"]; mc.init = m["init"];
   mc.mambaAssociation = experiment["selectivity"]["mamba_association"];
   mc.dtMin = m["dt_min"]; mc.dtMax = m["dt_max"]; mc.aInit = m["a_init"]; mc.outProjRescale = m["out_proj_rescale"];
+  mc.moeBalance = m["moe_balance"];
   return mc;
 }
 
@@ -165,6 +166,8 @@ SequenceModel::Output SequenceModel::run(const Tensor& stream, const Tensor& que
       out.mapLayers.push_back("block " + std::to_string(i) + " (" + m_mixers[i]->kind() + ")");
     }
     r = r + y;
+    Tensor aux = m_mixers[i]->takeAuxiliaryLoss();
+    if (aux.defined()) out.auxiliaryLoss = out.auxiliaryLoss.defined() ? out.auxiliaryLoss + aux : aux;
   }
   out.stream = m_finalNorm->forward(r);
   if (rq.defined()) out.queries = m_finalNorm->forward(rq);

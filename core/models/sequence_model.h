@@ -31,6 +31,7 @@ struct ModelConfig {
   double s4Dropout = 0.1;           // s4-mamba
   std::string init = "pytorch";     // transformer families: pytorch | gpt2
   std::string mambaAssociation = "cb-softmax";  // what a Mamba block's association map is (MambaAssociation)
+  double moeBalance = 0.01;         // mamba-moe: weight of the load-balancing loss (applied by the runners)
 
   static const std::vector<std::string>& families();
   // The "model" section of a validated, defaults-filled experiment document (core/config/experiment_schema).
@@ -54,6 +55,7 @@ class SequenceModel : public torch::nn::Module {
     torch::Tensor queries;   // (B, Q, D) when queries were given
     std::vector<torch::Tensor> maps;      // per association-capable block: (B, Q or L, L) [or (B, H, ., L)]
     std::vector<std::string> mapLayers;   // "block 0 (mamba)", ...
+    torch::Tensor auxiliaryLoss;          // sum of the blocks' auxiliary losses (MoE load balance); may be undefined
   };
   // stream: (B, L, D) embeddings. queries (optional): (B, Q, D), each answered as if it followed the stream,
   // independently of the others. wantMaps: also the association maps (differentiable).

@@ -107,6 +107,10 @@ class MclRunner : public TaskRunner {
       r.total = main + lambda * kl;
       r.metrics.push_back({"train/selectivity_kl", kl.item<double>()});
     }
+    if (out.auxiliaryLoss.defined()) {  // mixture-of-experts load balancing
+      r.total = r.total + m_config["model"]["moe_balance"].get<double>() * out.auxiliaryLoss;
+      r.metrics.push_back({"train/moe_balance", out.auxiliaryLoss.item<double>()});
+    }
     return r;
   }
 
@@ -192,8 +196,7 @@ class MclRunner : public TaskRunner {
     return maps;
   }
 
-  std::vector<CurvePoint> finalSweeps(int64_t step) override {
-    std::vector<CurvePoint> c;
+  void finalSweeps(int64_t step, std::vector<MetricPoint>&, std::vector<CurvePoint>& c) override {
     const int64_t episodes = m_config["eval"]["final_episodes"];
     const uint64_t seed = m_config["seed"].get<uint64_t>() * 1000003ull + 101;
     for (const auto& t : m_config["eval"]["length_tasks"]) {
@@ -220,7 +223,6 @@ class MclRunner : public TaskRunner {
       c.push_back({"domain_shift/" + scoreName(), step, 0.0, evalShape(m_test, episodes, 0.0, seed).accuracy});
       c.push_back({"domain_shift/" + scoreName(), step, 1.0, evalShape(m_test, episodes, 0.0, seed, other.get()).accuracy});
     }
-    return c;
   }
 
  private:

@@ -30,8 +30,9 @@ class TaskRunner {
   virtual void evaluate(int64_t step, std::vector<MetricPoint>& metrics, std::vector<CurvePoint>& curves) = 0;
   // Association maps of a fixed probe (model and ground truth, per layer); empty when undefined.
   virtual std::vector<StoredMap> probeMaps(int64_t step) = 0;
-  // The end-of-run sweeps: length generalisation, noise, domain shift (MCL) or error vs examples (ICL).
-  virtual std::vector<CurvePoint> finalSweeps(int64_t step) = 0;
+  // The end-of-run sweeps: length generalisation, noise, domain shift (MCL) or error vs examples and the
+  // baselines (ICL); metrics only the final evaluation measures go to `metrics`.
+  virtual void finalSweeps(int64_t step, std::vector<MetricPoint>& metrics, std::vector<CurvePoint>& curves) = 0;
 };
 
 // Builds the runner for a validated, defaults-filled experiment config. Throws ConfigError / DataError.

@@ -215,7 +215,12 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     }
     writer.flush();
     m_observer.onLog("final sweeps (length generalisation, noise, domain shift)...");
-    store.addCurve(runId, runner->finalSweeps(total));
+    std::vector<MetricPoint> finalMetrics;
+    std::vector<CurvePoint> finalCurves;
+    runner->finalSweeps(total, finalMetrics, finalCurves);
+    for (auto& p : finalMetrics) { p.wallTime = wallClock(); writer.add(p); }
+    writer.flush();
+    store.addCurve(runId, finalCurves);
     return finish("finished", "");
   } catch (const std::exception& e) {
     return finish("failed", e.what());

@@ -9,7 +9,7 @@
 #include "core/models/s4_mixer.h"
 #include "core/models/sequence_model.h"
 #include "core/config/experiment_schema.h"
-#include "core/tasks/icl_tasks.h"
+#include "core/tasks/icl/icl_task.h"
 #include "core/train/task_runner.h"
 #include "core/train/trainer.h"
 #include "tests/core/reference_models.h"
@@ -345,10 +345,10 @@ class TestParity : public QObject {
     mine.total.backward();
 
     // The same batch: the runner draws it from the generator it is given, at the curriculum of this step.
-    IclTask t(IclTaskSpec{task.toStdString(), 5, 9, 2, 4});
-    auto [dims, points] = t.curriculum(step, true);
+    auto t = makeIclTask(IclTaskSpec{task.toStdString(), 5, 9, 2, 4});
+    auto [dims, points] = t->curriculum(step, true);
     auto sameGen = at::detail::createCPUGenerator(99);
-    IclPrompts p = t.sample(4, points, dims, sameGen);
+    IclPrompts p = t->sample(4, points, dims, sameGen);
     ModelConfig mc = ModelConfig::fromExperiment(config);
     Tensor out = ref::promptOutputs(blockOrder(mc.family, mc.layers), w, p.tokens, sizesOf(mc));
     Tensor loss;

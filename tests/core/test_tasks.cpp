@@ -2,9 +2,12 @@
 // reproducibility, ground-truth maps, and file loaders on small generated files (good and broken).
 #include "core/tasks/data_source.h"
 #include "core/tasks/data_source_impl.h"
-#include "core/tasks/icl_tasks.h"
+#include "core/tasks/icl/baselines.h"
+#include "core/tasks/icl/decision_tree.h"
+#include "core/tasks/icl/icl_task.h"
 #include "core/tasks/mcl_episode.h"
 #include "core/util/errors.h"
+#include "core/config/experiment_schema.h"
 
 #include <QtTest>
 
@@ -36,9 +39,9 @@ class TestTasks : public QObject {
 
  private slots:
   void linearRegressionIsExact() {
-    IclTask t({"linear_regression", 8, 12, 3});
+    auto t = makeIclTask(IclTaskSpec{"linear_regression", 8, 12, 3});
     auto g = gen(1);
-    IclPrompts p = t.sample(4, 12, 8, g);
+    IclPrompts p = t->sample(4, 12, 8, g);
     // y = x^T w: least squares on 12 > 8 points recovers w, so predictions are exact.
     Tensor w = std::get<0>(torch::linalg_lstsq(p.xs, p.ys.unsqueeze(-1)));
     QVERIFY((torch::bmm(p.xs, w).squeeze(-1) - p.ys).abs().max().item<double>() < 1e-4);
@@ -48,18 +51,18 @@ class TestTasks : public QObject {
   }
 
   void sparseRegressionHasExactlyKNonZeros() {
-    IclTask t({"sparse_linear_regression", 10, 30, 3});
+    auto t = makeIclTask(IclTaskSpec{"sparse_linear_regression", 10, 30, 3});
     auto g = gen(2);
-    IclPrompts p = t.sample(6, 30, 10, g);
+    IclPrompts p = t->sample(6, 30, 10, g);
     Tensor w = std::get<0>(torch::linalg_lstsq(p.xs, p.ys.unsqueeze(-1))).squeeze(-1);
     Tensor nonZero = w.abs().gt(1e-4).sum(-1);
     QVERIFY(torch::all(nonZero.eq(3)).item<bool>());
   }
 
   void parityIsTheProductOverTheSupport() {
-    IclTask t({"sparse_parity", 10, 40, 2});
+    auto t = makeIclTask(IclTaskSpec{"sparse_parity", 10, 40, 2});
     auto g = gen(3);
-    IclPrompts p = t.sample(8, 40, 10, g);
+    IclPrompts p = t->sample(8, 40, 10, g);
     QVERIFY(torch::all(p.xs.abs().eq(1)).item<bool>());
     // One support shared by the batch: find the pair that explains every label.
     int found = 0;
@@ -86,18 +89,18 @@ class TestTasks : public QObject {
   }
 
   void undefinedGroundTruthIsAClearError() {
-    IclTask lr({"linear_regression", 5, 10, 3});
+    auto lr = makeIclTask(IclTaskSpec{"linear_regression", 5, 10, 3});
     auto g = gen(12);
-    IclPrompts p = lr.sample(2, 10, 5, g);
+    IclPrompts p = lr->sample(2, 10, 5, g);
     try {
-      lr.groundTruth(p);
+      lr->groundTruth(p);
       QFAIL("expected ConfigError");
     } catch (const ConfigError& e) {
       QVERIFY2(QString(e.what()).contains("linear_regression"), e.what());
     }
-    IclTask mqar({"mqar", 8, 6, 3});
-    IclPrompts q = mqar.sample(2, 6, 8, g);
-    QCOMPARE(mqar.groundTruth(q).size(1), int64_t(13));
+    auto mqar = makeIclTask(IclTaskSpec{"mqar", 8, 6, 3});
+    IclPrompts q = mqar->sample(2, 6, 8, g);
+    QCOMPARE(mqar->groundTruth(q).size(1), int64_t(13));
   }
 
   void lassoAndTreeBaselines() {
@@ -107,18 +110,18 @@ class TestTasks : public QObject {
     w[0][2] = 2.0f;
     w[0][7] = -1.5f;
     Tensor y = torch::bmm(X, w.unsqueeze(-1)).squeeze(-1);
-    Tensor fit = lassoFit(X, y, 0.001, 2000);
+    Tensor fit = icl::lassoFit(X, y, 0.001).w;
     QVERIFY2((fit - w).abs().max().item<double>() < 0.05, qPrintable(QString("lasso error %1").arg((fit - w).abs().max().item<double>())));
     Tensor Xs = torch::randn({50, 3}, g);
     Tensor ys = torch::where(Xs.select(1, 1).gt(0), torch::full({50}, 2.0f), torch::full({50}, -1.0f));
-    QCOMPARE(greedyTreePredict(Xs, ys, torch::tensor({0.0f, 0.5f, 0.0f}), 4), 2.0);
-    QCOMPARE(greedyTreePredict(Xs, ys, torch::tensor({0.0f, -0.5f, 0.0f}), 4), -1.0);
+    QCOMPARE(icl::greedyTreePredict(Xs, ys, torch::tensor({0.0f, 0.5f, 0.0f}), 4), 2.0);
+    QCOMPARE(icl::greedyTreePredict(Xs, ys, torch::tensor({0.0f, -0.5f, 0.0f}), 4), -1.0);
   }
 
   void chainOfThoughtFollowsItsDefinition() {
-    IclTask t({"chain_of_thought", 10, 7, 3, 4});
+    auto t = makeIclTask(IclTaskSpec{"chain_of_thought", 10, 7, 3, 4});
     auto g = gen(14);
-    IclPrompts p = t.sample(3, 7, 10, g);
+    IclPrompts p = t->sample(3, 7, 10, g);
     QCOMPARE(p.tokens.sizes().vec(), (std::vector<int64_t>{3, 21, 10 + 4 + 1 + 3}));
     // y = v^T s with s = sqrt(2/k) ReLU(W^T x) >= 0; tokens carry x, s, y in their own segments.
     QVERIFY(torch::all(p.hidden.ge(0)).item<bool>());
@@ -129,21 +132,21 @@ class TestTasks : public QObject {
     Tensor perfect = torch::zeros({3, 21, 5});
     perfect.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 3), torch::indexing::Slice(0, 4)}, p.hidden);
     perfect.index_put_({torch::indexing::Slice(), torch::indexing::Slice(1, torch::indexing::None, 3), 4}, p.ys);
-    QVERIFY(t.loss(perfect, p).item<double>() < 1e-10);
+    QVERIFY(t->loss(perfect, p).item<double>() < 1e-10);
   }
 
   void curriculumFollowsTheReference() {
-    IclTask lr({"linear_regression", 20, 41, 3});
-    QVERIFY((lr.curriculum(0, true) == std::pair<int64_t, int64_t>{5, 11}));
-    QVERIFY((lr.curriculum(2000, true) == std::pair<int64_t, int64_t>{6, 13}));
-    QVERIFY((lr.curriculum(30000, true) == std::pair<int64_t, int64_t>{20, 41}));
-    QVERIFY((lr.curriculum(0, false) == std::pair<int64_t, int64_t>{20, 41}));
+    auto lr = makeIclTask(IclTaskSpec{"linear_regression", 20, 41, 3});
+    QVERIFY((lr->curriculum(0, true) == std::pair<int64_t, int64_t>{5, 11}));
+    QVERIFY((lr->curriculum(2000, true) == std::pair<int64_t, int64_t>{6, 13}));
+    QVERIFY((lr->curriculum(30000, true) == std::pair<int64_t, int64_t>{20, 41}));
+    QVERIFY((lr->curriculum(0, false) == std::pair<int64_t, int64_t>{20, 41}));
   }
 
   void outliersAreExcludedFromScoring() {
-    IclTask t({"many_outlier_regression", 20, 200, 3});
+    auto t = makeIclTask(IclTaskSpec{"many_outlier_regression", 20, 200, 3});
     auto g = gen(4);
-    IclPrompts p = t.sample(4, 200, 20, g);
+    IclPrompts p = t->sample(4, 200, 20, g);
     const double clean = p.scored.to(torch::kFloat32).mean().item<double>();
     QVERIFY2(clean > 0.03 && clean < 0.2, qPrintable(QString("clean fraction %1, expected ~0.1").arg(clean)));
     Tensor outX = p.xs.index({~p.scored});
@@ -151,24 +154,118 @@ class TestTasks : public QObject {
   }
 
   void mqarTargetIsTheMatchingValue() {
-    IclTask t({"mqar", 20, 16, 3});
+    auto t = makeIclTask(IclTaskSpec{"mqar", 20, 16, 3});
     auto g = gen(5);
-    IclPrompts p = t.sample(32, 16, 20, g);
+    IclPrompts p = t->sample(32, 16, 20, g);
     QCOMPARE(p.tokens.size(1), int64_t(33));
-    auto base = t.baselines(p);
+    auto base = t->baselines(p);
     QCOMPARE(QString::fromStdString(base[0].first), QString("exact lookup"));
     QVERIFY((base[0].second - p.ys).abs().max().item<double>() < 1e-5);
     QVERIFY((p.truth.sum(-1) - 1).abs().max().item<double>() < 1e-6);
   }
 
   void leastSquaresBaselineIsMinimumNorm() {
-    IclTask t({"linear_regression", 8, 20, 3});
+    auto t = makeIclTask(IclTaskSpec{"linear_regression", 8, 20, 3});
     auto g = gen(6);
-    IclPrompts p = t.sample(16, 20, 8, g);
-    auto base = t.baselines(p);
+    IclPrompts p = t->sample(16, 20, 8, g);
+    auto base = t->baselines(p);
     Tensor err = (base[0].second - p.ys).pow(2).mean(0);
     QVERIFY(err[12].item<double>() < 1e-6);  // more points than dims: exact
     QVERIFY(err[3].item<double>() > 1e-2);   // fewer points: it cannot be
+  }
+
+  // Outlier prompts: every baseline must see only the clean earlier examples (the dummy rows once stayed in
+  // the fit with y = 0, pulling least squares toward 1^T w = 0 in many-outlier regression).
+  void outlierBaselinesFitOnlyCleanExamples() {
+    auto t = makeIclTask(IclTaskSpec{"many_outlier_regression", 6, 60, 3});
+    auto g = gen(21);
+    IclPrompts p = t->sample(5, 60, 6, g);
+    auto base = t->baselines(p);
+    QCOMPARE(QString::fromStdString(base[0].first), QString("least squares"));
+    for (int64_t b = 0; b < 5; ++b)
+      for (int64_t i : {10, 30, 59}) {
+        Tensor rows = p.scored[b].slice(0, 0, i).nonzero().squeeze(-1);
+        Tensor X = p.xs[b].index_select(0, rows), Y = p.ys[b].index_select(0, rows);
+        const double ls = rows.numel() == 0 ? 0.0 : (torch::matmul(torch::linalg_pinv(X), Y) * p.xs[b][i]).sum().item<double>();
+        const double avg = rows.numel() == 0 ? 0.0 : ((X * Y.unsqueeze(-1)).mean(0) * p.xs[b][i]).sum().item<double>();
+        QVERIFY2(std::abs(base[0].second[b][i].item<double>() - ls) < 1e-3 * (1 + std::abs(ls)),
+                 qPrintable(QString("prompt %1 position %2: least squares %3, on the clean rows %4").arg(b).arg(i)
+                                .arg(base[0].second[b][i].item<double>()).arg(ls)));
+        QVERIFY(std::abs(base[1].second[b][i].item<double>() - avg) < 1e-4 * (1 + std::abs(avg)));
+        // The nearest neighbours are clean examples: their mean is a mean of clean ys.
+        if (rows.numel() >= 3) {
+          Tensor dist = (X - p.xs[b][i]).norm(2, -1);
+          const double knn = Y.index_select(0, std::get<1>(dist.topk(3, -1, false))).mean().item<double>();
+          QVERIFY(std::abs(base[2].second[b][i].item<double>() - knn) < 1e-4);
+        }
+      }
+  }
+
+  // Lasso on an orthogonal design (X^T X / n = I) has a closed form: w = soft_threshold(X^T y / n, alpha).
+  void lassoMatchesTheClosedForm() {
+    auto g = gen(22);
+    const int64_t n = 40, d = 8;
+    Tensor q = std::get<0>(torch::linalg_qr(torch::randn({n, d}, g)));  // orthonormal columns
+    Tensor X = (q * std::sqrt(double(n))).unsqueeze(0);                 // X^T X / n = I
+    Tensor y = torch::randn({1, n}, g);
+    const double alpha = 0.3;
+    Tensor c = torch::matmul(X.transpose(1, 2), y.unsqueeze(-1)).squeeze(-1) / double(n);
+    Tensor exact = torch::sign(c) * torch::relu(c.abs() - alpha);
+    auto fit = icl::lassoFit(X, y, alpha);
+    QVERIFY(fit.converged);
+    QVERIFY2((fit.w - exact).abs().max().item<double>() < 1e-5, qPrintable(QString("lasso off the closed form by %1")
+                                                                               .arg((fit.w - exact).abs().max().item<double>())));
+    // A badly conditioned design still converges (the step is 1/L with L the largest eigenvalue, not the trace).
+    Tensor skew = torch::randn({1, 30, 10}, g) * torch::logspace(0, 1, 10).view({1, 1, 10});
+    auto hard = icl::lassoFit(skew, torch::randn({1, 30}, g), 0.01);
+    QVERIFY2(hard.converged, qPrintable(QString("not converged after %1 iterations").arg(hard.iterations)));
+  }
+
+  // MQAR's match error compares through the keys, as the reference's Retrieval.classify.
+  void mqarMatchErrorComparesThroughTheKeys() {
+    auto t = makeIclTask(IclTaskSpec{"mqar", 8, 6, 3});
+    auto g = gen(23);
+    IclPrompts p = t->sample(16, 6, 8, g);
+    auto exact = t->extraMetrics(p, p.ys, {});
+    QCOMPARE(QString::fromStdString(exact.at(0).name), QString("match_error"));
+    QCOMPARE(exact[0].perPrompt.sum().item<double>(), 0.0);
+    // Predict the value of a key that is not the best match: every prompt counts as a miss.
+    Tensor best = torch::bmm(p.xs, p.ys.unsqueeze(-1)).squeeze(-1).argmax(-1);
+    Tensor other = p.xs.index({torch::arange(16), (best + 1).remainder(6)});
+    QCOMPARE(t->extraMetrics(p, other, {})[0].perPrompt.sum().item<double>(), 16.0);
+  }
+
+  // Chain of thought evaluated autoregressively: the model's own s goes into the prompt before y is read.
+  void chainOfThoughtAutoregressiveUsesThePredictedStep() {
+    auto t = makeIclTask(IclTaskSpec{"chain_of_thought", 4, 5, 3, 2});
+    auto g = gen(24);
+    IclPrompts p = t->sample(3, 5, 4, g);
+    const int64_t d = 4, k = 2;
+    // A "model" that answers y correctly exactly when the s token it is given holds the true s.
+    PromptModel model = [&](const Tensor& tokens) {
+      const int64_t i = (tokens.size(1) - 2) / 3;
+      Tensor out = torch::zeros({tokens.size(0), tokens.size(1), k + 1});
+      Tensor sGiven = tokens.index({torch::indexing::Slice(), -1, torch::indexing::Slice(d, d + k)});
+      Tensor wrong = (sGiven - p.hidden.index({torch::indexing::Slice(), i})).abs().sum(-1).gt(1e-6).to(torch::kFloat32);
+      out.index_put_({torch::indexing::Slice(), -1, k}, p.ys.index({torch::indexing::Slice(), i}) + wrong);
+      return out;
+    };
+    Tensor perfect = torch::zeros({3, 15, k + 1});
+    perfect.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 3), torch::indexing::Slice(0, k)}, p.hidden);
+    QCOMPARE(t->extraMetrics(p, perfect, model).at(0).perPrompt.sum().item<double>(), 0.0);
+    Tensor offStep = perfect.clone();
+    offStep.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, torch::indexing::None, 3), 0}, 7.0);
+    Tensor err = t->extraMetrics(p, offStep, model).at(0).perPrompt;  // every y off by 1: error 1 / d each
+    QVERIFY((err - 1.0 / d).abs().max().item<double>() < 1e-6);
+    QVERIFY(t->extraMetrics(p, perfect, {}).empty());  // without a model it needs no calls, so reports nothing
+  }
+
+  // A new task is one file and a registry line; the schema's choice list must name the same tasks.
+  void schemaListsEveryRegisteredTask() {
+    const FieldSpec* f = findField("task.icl_task");
+    QVERIFY(f);
+    QCOMPARE(f->choices, iclTaskNames());
+    for (const auto& n : iclTaskNames()) QVERIFY(makeIclTask(IclTaskSpec{n, 4, 5, 2, 2}) != nullptr);
   }
 
   void mclEpisodeStructure() {
