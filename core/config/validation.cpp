@@ -139,6 +139,16 @@ void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
                                              "the query's matching key and value), got " + lambda.dump()});
   if (s("eval.domain_shift") == "features" && s("eval.domain_shift_path").empty())
     out.push_back({"eval.domain_shift_path", "is required when eval.domain_shift = features"});
+  const std::string shiftFile = s("eval.domain_shift_path");
+  if (s("eval.domain_shift") == "features" && shiftFile.size() > 4 && shiftFile.substr(shiftFile.size() - 4) == ".npy" &&
+      s("eval.domain_shift_labels_path").empty())
+    out.push_back({"eval.domain_shift_labels_path", "is required for a .npy domain-shift file (" + shiftFile + ")"});
+  if (s("eval.domain_shift") == "synthetic-shifted" && s("task.target") != "sine" && s("data.kind") != "synthetic")
+    out.push_back({"eval.domain_shift", "synthetic-shifted draws new synthetic prototypes, so it needs data.kind = synthetic "
+                                        "(got " + s("data.kind") + "); use eval.domain_shift = features with a feature file"});
+  if (s("eval.domain_shift") != "none" && s("task.target") == "sine")
+    out.push_back({"eval.domain_shift", "must be none for task.target = sine (there is no other sine domain), got " +
+                                            s("eval.domain_shift")});
 }
 
 }  // namespace

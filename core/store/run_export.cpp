@@ -1,5 +1,7 @@
 #include "core/store/run_export.h"
 
+#include "core/util/number_text.h"
+
 #include "core/config/experiment_schema.h"
 #include "core/util/errors.h"
 
@@ -54,11 +56,11 @@ void exportCsv(const RunStore& store, const std::vector<int64_t>& runs, std::ost
     const std::string name = csvField(rec->name);
     for (const auto& key : store.metricKeys(id))
       for (const auto& p : store.metrics(id, key))
-        out << id << "," << name << ",metric," << csvField(key) << "," << p.step << ",," << std::fixed << p.wallTime
-            << std::defaultfloat << "," << (std::isfinite(p.value) ? std::to_string(p.value) : "") << "\n";
+        out << id << "," << name << ",metric," << csvField(key) << "," << p.step << ",," << shortestText(p.wallTime) << ","
+            << shortestText(p.value) << "\n";
     for (const auto& c : store.curves(id))
-      out << id << "," << name << ",curve," << csvField(c.curve) << "," << c.step << "," << c.x << ",,"
-          << (std::isfinite(c.value) ? std::to_string(c.value) : "") << "\n";
+      out << id << "," << name << ",curve," << csvField(c.curve) << "," << c.step << "," << shortestText(c.x) << ",,"
+          << shortestText(c.value) << "\n";
   }
 }
 

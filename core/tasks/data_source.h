@@ -20,6 +20,11 @@ class ClassDataSource {
   // `count` examples of class `cls` (0-based within the split), float32, shape (count, inputShape...).
   virtual torch::Tensor sample(Split split, int64_t cls, int64_t count, torch::Generator& gen) = 0;
   virtual std::string describe() const = 0;
+  // The per-coordinate standard deviation of the inputs (averaged over coordinates): the unit in which
+  // evaluation noise is given (eval.noise_levels are multiples of it).
+  virtual double inputScale() const = 0;
+  // The fewest examples any class of the split holds (an episode draws shots + test_shots without replacement).
+  virtual int64_t examplesPerClass(Split split) const = 0;
   bool isImage() const { return inputShape().size() == 3; }
 };
 

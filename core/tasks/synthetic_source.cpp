@@ -25,6 +25,10 @@ torch::Tensor SyntheticPrototypes::sample(Split s, int64_t cls, int64_t count, t
   return proto.unsqueeze(0) + torch::randn({count, m_config.dim}, gen) * (m_config.noise / std::sqrt(double(m_config.dim)));
 }
 
+double SyntheticPrototypes::inputScale() const {
+  return std::sqrt((1.0 + m_config.noise * m_config.noise) / double(m_config.dim));
+}
+
 std::string SyntheticPrototypes::describe() const {
   std::ostringstream s;
   s << "synthetic prototypes: " << m_config.classes << " classes (" << m_trainClasses << " meta-train, " << m_testClasses

@@ -3,6 +3,7 @@
 #include "core/models/learners.h"
 #include "core/tasks/data_source.h"
 #include "core/tasks/mcl_episode.h"
+#include "core/train/mcl_data.h"
 #include "core/train/task_runner.h"
 #include "core/util/errors.h"
 
@@ -14,39 +15,16 @@ using torch::Tensor;
 
 namespace {
 
-DataSourceConfig dataConfigFrom(const json& d) {
-  DataSourceConfig c;
-  c.kind = d["kind"]; c.classes = d["classes"]; c.dim = d["dim"]; c.noise = d["noise"];
-  c.datasetSeed = d["dataset_seed"]; c.path = d["path"]; c.labelsPath = d["labels_path"];
-  c.metaTestFraction = d["meta_test_fraction"]; c.metaTestClasses = d["meta_test_classes"];
-  return c;
-}
-
-int64_t maxOf(const json& list, int64_t floor) {
-  int64_t m = floor;
-  for (const auto& v : list) m = std::max<int64_t>(m, v.get<int64_t>());
-  return m;
-}
-
 class MclRunner : public TaskRunner {
  public:
-  MclRunner(const json& c, torch::Device device) : m_config(c), m_device(device) {
-    m_sine = c["task"]["target"] == "sine";
-    m_train.tasks = c["episode"]["tasks"]; m_train.shots = c["episode"]["shots"];
-    m_train.testShots = c["episode"]["test_shots"]; m_train.classesPerTask = c["episode"]["classes_per_task"];
-    m_test = m_train;
-    m_test.tasks = c["eval_episode"]["tasks"]; m_test.shots = c["eval_episode"]["shots"];
+  MclRunner(const json& c, torch::Device device)
+      : m_config(c), m_device(device), m_data(MclData::fromExperiment(c)), m_sine(m_data.sine), m_train(m_data.train),
+        m_test(m_data.test) {
     m_gtLabels = c["task"]["gt_label_tokens"];
     m_regulariseLast = c["selectivity"]["layers"] == "last";
     m_joint = c["task"]["token_format"] == "joint";
-    std::vector<int64_t> shape{kSineDim};
-    if (!m_sine) {
-      m_source = makeDataSource(dataConfigFrom(c["data"]));
-      shape = m_source->inputShape();
-      const int64_t most = std::max({m_train.tasks, m_test.tasks, maxOf(c["eval"]["length_tasks"], 1)}) * m_train.classesPerTask;
-      m_vocab = c["task"]["label_vocab"].get<int64_t>() > 0 ? c["task"]["label_vocab"].get<int64_t>() : most;
-    }
-    m_learner = std::make_shared<EpisodeLearner>(ModelConfig::fromExperiment(c), shape, m_vocab, m_sine ? kSineDim : 0, m_joint);
+    m_learner = std::make_shared<EpisodeLearner>(ModelConfig::fromExperiment(c), m_data.inputShape(), m_data.vocab,
+                                                 m_sine ? kSineDim : 0, m_joint);
     m_learner->to(device);
   }
 
@@ -56,13 +34,13 @@ class MclRunner : public TaskRunner {
     return m_sine ? "mcl/sine" : "mcl/" + m_config["data"]["kind"].get<std::string>();
   }
   std::string summary() override {
-    return m_learner->backbone().summary() + (m_source ? "; data: " + m_source->describe() : "; data: sine regression");
+    return m_learner->backbone().summary() + (m_data.source ? "; data: " + m_data.source->describe() : "; data: sine regression");
   }
 
   EpisodeBatch sample(Split split, const EpisodeShape& shape, int64_t batch, double noise, torch::Generator& gen,
                       ClassDataSource* source = nullptr) {
     EpisodeBatch e = m_sine ? sampleSineEpisodes(shape, batch, noise, gen)
-                            : sampleClassEpisodes(source ? *source : *m_source, split, shape, batch, m_vocab, noise, gen);
+                            : sampleClassEpisodes(source ? *source : *m_data.source, split, shape, batch, m_data.vocab, noise, gen);
     for (Tensor* t : {&e.streamX, &e.streamY, &e.queryX, &e.queryY, &e.streamTask, &e.queryTask}) *t = t->to(m_device);
     return e;
   }
@@ -196,42 +174,38 @@ class MclRunner : public TaskRunner {
     return maps;
   }
 
+  // Length generalisation (tasks and shots past the training episode), noise robustness (sigma in units of
+  // the inputs' per-coordinate standard deviation) and domain shift, each point on the same held-out episodes.
   void finalSweeps(int64_t step, std::vector<MetricPoint>&, std::vector<CurvePoint>& c) override {
     const int64_t episodes = m_config["eval"]["final_episodes"];
     const uint64_t seed = m_config["seed"].get<uint64_t>() * 1000003ull + 101;
+    auto point = [&](const std::string& curve, double x, const EpisodeShape& s, double noise, ClassDataSource* src = nullptr) {
+      c.push_back({curve + "/" + scoreName(), step, x, evalShape(s, episodes, noise, seed, src).accuracy});
+    };
     for (const auto& t : m_config["eval"]["length_tasks"]) {
       EpisodeShape s = m_test;
       s.tasks = t;
-      c.push_back({"length_tasks/" + scoreName(), step, double(s.tasks), evalShape(s, episodes, 0.0, seed).accuracy});
+      point("length_tasks", double(s.tasks), s, 0.0);
     }
     for (const auto& k : m_config["eval"]["length_shots"]) {
       EpisodeShape s = m_test;
       s.shots = k;
-      c.push_back({"length_shots/" + scoreName(), step, double(s.shots), evalShape(s, episodes, 0.0, seed).accuracy});
+      point("length_shots", double(s.shots), s, 0.0);
     }
     for (const auto& sigma : m_config["eval"]["noise_levels"])
-      c.push_back({"noise/" + scoreName(), step, sigma.get<double>(), evalShape(m_test, episodes, sigma, seed).accuracy});
-    const std::string shift = m_config["eval"]["domain_shift"];
-    if (shift != "none" && !m_sine) {
-      DataSourceConfig dc = dataConfigFrom(m_config["data"]);
-      if (shift == "synthetic-shifted") {  // new prototypes and a wider spread: a different "domain"
-        dc.kind = "synthetic"; dc.datasetSeed += 99991; dc.noise *= 1.5;
-      } else {
-        dc.kind = "features"; dc.path = m_config["eval"]["domain_shift_path"]; dc.labelsPath = "";
-      }
-      auto other = makeDataSource(dc);
-      c.push_back({"domain_shift/" + scoreName(), step, 0.0, evalShape(m_test, episodes, 0.0, seed).accuracy});
-      c.push_back({"domain_shift/" + scoreName(), step, 1.0, evalShape(m_test, episodes, 0.0, seed, other.get()).accuracy});
+      point("noise", sigma.get<double>(), m_test, sigma.get<double>() * m_data.inputScale);
+    if (m_data.shifted) {
+      point("domain_shift", 0.0, m_test, 0.0);
+      point("domain_shift", 1.0, m_test, 0.0, m_data.shifted.get());
     }
   }
 
  private:
   json m_config;
   torch::Device m_device;
+  MclData m_data;
   bool m_sine = false, m_gtLabels = true, m_regulariseLast = false, m_joint = false;
   EpisodeShape m_train, m_test;
-  int64_t m_vocab = 0;
-  std::shared_ptr<ClassDataSource> m_source;
   std::shared_ptr<EpisodeLearner> m_learner;
 };
 

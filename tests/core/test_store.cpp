@@ -109,6 +109,34 @@ class TestStore : public QObject {
     QVERIFY(QString::fromStdString(csv.str()).startsWith("run,name,kind,key,step,x,wall_time,value"));
   }
 
+  // Exported numbers read back to the same doubles (%f once turned 1e-7 into 0.000000), whatever their size.
+  void csvExportRoundTripsEveryNumber() {
+    RunStore s(db("g.db").toStdString());
+    const int64_t a = s.createRun("a", {{"seed", 1}}, "m", "t", {}, 1);
+    const std::vector<double> values{1e-7, 0.1, 123456789.123, -2.5e-12, 1.0 / 3.0};
+    std::vector<MetricPoint> points;
+    for (size_t i = 0; i < values.size(); ++i) points.push_back({"train/loss", int64_t(i), 1.7e9 + 0.123456, values[i]});
+    s.logMetrics(a, points);
+    s.addCurve(a, {{"examples/error", 1, 0.1, 1e-9}});
+    std::ostringstream csv;
+    exportCsv(s, {a}, csv);
+    std::istringstream in(csv.str());
+    std::string line;
+    std::getline(in, line);
+    std::vector<double> read;
+    double curveX = 0, curveValue = 0, wall = 0;
+    while (std::getline(in, line)) {
+      QStringList f = QString::fromStdString(line).split(',');
+      if (f[2] == "metric") { read.push_back(std::stod(f[7].toStdString())); wall = std::stod(f[6].toStdString()); }
+      else { curveX = std::stod(f[5].toStdString()); curveValue = std::stod(f[7].toStdString()); }
+    }
+    QCOMPARE(read.size(), values.size());
+    for (size_t i = 0; i < values.size(); ++i) QVERIFY2(read[i] == values[i], qPrintable(QString::fromStdString(csv.str())));
+    QCOMPARE(wall, 1.7e9 + 0.123456);
+    QCOMPARE(curveX, 0.1);
+    QCOMPARE(curveValue, 1e-9);
+  }
+
   void readerNeverSeesAnErrorWhileWriting() {
     const std::string path = db("g.db").toStdString();
     RunStore writer(path);

@@ -8,9 +8,14 @@
 #include "core/tasks/mcl_episode.h"
 #include "core/util/errors.h"
 #include "core/config/experiment_schema.h"
+#include "core/util/python_random.h"
+#include "core/train/task_runner.h"
+#include "core/train/trainer.h"
 
+#include <QProcess>
 #include <QtTest>
 
+#include <clocale>
 #include <fstream>
 
 using namespace continua::core;
@@ -266,6 +271,171 @@ class TestTasks : public QObject {
     QVERIFY(f);
     QCOMPARE(f->choices, iclTaskNames());
     for (const auto& n : iclTaskNames()) QVERIFY(makeIclTask(IclTaskSpec{n, 4, 5, 2, 2}) != nullptr);
+  }
+
+  // CPython's random.seed(0) + random.shuffle, as cl-as-seq splits CIFAR-100 (values printed by CPython 3.11).
+  void pythonRandomIsCPythons() {
+    PythonRandom r(0);
+    QCOMPARE(r.getrandbits(32), 3626764237u);
+    QCOMPARE(r.getrandbits(32), 1654615998u);
+    QCOMPARE(r.getrandbits(32), 3255389356u);
+    std::vector<int> classes(100);
+    for (int i = 0; i < 100; ++i) classes[size_t(i)] = i;
+    PythonRandom(0).shuffle(classes);
+    const std::vector<int> expected{23, 8, 11, 7, 48, 13, 1, 91, 94, 54, 16, 63, 52, 41, 80, 2, 47, 87, 78, 66,
+                                    19, 6, 24, 10, 59, 30, 22, 29, 83, 37, 93, 81, 43, 99, 86, 28, 34, 88, 44, 14};
+    QVERIFY(std::equal(expected.begin(), expected.end(), classes.begin()));
+  }
+
+  // CIFAR-100's held-out classes are cl-as-seq's: its classes in order of their first training record, shuffled
+  // as above, the first 40 held out.
+  void cifarSplitIsClAsSeqs() {
+    const std::string dir = m_dir.path().toStdString() + "/cifar-order";
+    QDir().mkpath(QString::fromStdString(dir));
+    std::vector<int> firstSeen(100);
+    for (int i = 0; i < 100; ++i) firstSeen[size_t(i)] = (i * 37 + 11) % 100;  // a first-appearance order that is not 0..99
+    for (const char* name : {"train.bin", "test.bin"}) {
+      std::ofstream f(dir + "/" + name, std::ios::binary);
+      for (int rep = 0; rep < 2; ++rep)
+        for (int label : firstSeen) f << char(0) << char(label) << std::string(3072, char(label));
+    }
+    DataSourceConfig c;
+    c.kind = "cifar100";
+    c.path = dir;
+    auto src = std::dynamic_pointer_cast<InMemoryClasses>(makeDataSource(c));
+    QVERIFY(src);
+    std::vector<int> positions(100);
+    for (int i = 0; i < 100; ++i) positions[size_t(i)] = i;
+    PythonRandom(0).shuffle(positions);
+    QCOMPARE(src->heldOutLabels().size(), size_t(40));
+    for (size_t i = 0; i < 40; ++i) QCOMPARE(src->heldOutLabels()[i], std::to_string(firstSeen[size_t(positions[i])]));
+  }
+
+  // CSV features parse without the locale (a comma-decimal LC_NUMERIC once read 0.25 as 0), accept quoted
+  // fields, and name the line and column of a bad value.
+  void csvIsLocaleFreeQuotedAndChecked() {
+    const std::string dir = m_dir.path().toStdString();
+    { std::ofstream f(dir + "/q.csv"); f << "label,\"a\",b\n0,0.25,\"1.5\"\n0,0.25,1.5\n1,-2e-3,4\n1,3,4\n"; }
+    const QString locales = m_dir.path() + "/locales";
+    QDir().mkpath(locales);
+    const bool haveLocale = QProcess::execute("localedef", {"-i", "de_DE", "-f", "UTF-8", locales + "/de_DE.UTF-8"}) == 0;
+    if (haveLocale) {
+      qputenv("LOCPATH", locales.toUtf8());
+      QVERIFY(std::setlocale(LC_NUMERIC, "de_DE.UTF-8") != nullptr);
+    }
+    LabelledClasses c = readFeatureCsv(dir + "/q.csv");
+    std::setlocale(LC_NUMERIC, "C");
+    QCOMPARE(c.examples.size(), size_t(2));
+    QCOMPARE(c.examples[0][0][0].item<float>(), 0.25f);
+    QCOMPARE(c.examples[0][0][1].item<float>(), 1.5f);
+    QCOMPARE(c.examples[1][0][0].item<float>(), -2e-3f);
+    if (!haveLocale) QWARN("localedef unavailable: parsed under the C locale only");
+    auto expectError = [&](const std::string& text, const QString& what) {
+      { std::ofstream f(dir + "/e.csv"); f << text; }
+      try {
+        readFeatureCsv(dir + "/e.csv");
+        QFAIL(qPrintable("expected a DataError for: " + QString::fromStdString(text)));
+      } catch (const DataError& e) {
+        QVERIFY2(QString(e.what()).contains(what), e.what());
+      }
+    };
+    expectError("0,1,2\n1,1,x\n", "line 2, column 3");
+    expectError("0,1,2\n1,nan,2\n", "line 2, column 2");
+    expectError("0,1,\"2\n", "not closed");
+  }
+
+  // A NaN in a .npy feature file is named by file, row and column (it once surfaced as a 'diverged' run).
+  void nonFiniteNpyValuesAreNamed() {
+    const std::string dir = m_dir.path().toStdString();
+    Tensor x = torch::randn({6, 4});
+    x[3][2] = std::nanf("");
+    writeNpy(dir + "/nan.npy", x, "<f4");
+    writeNpy(dir + "/nan_labels.npy", torch::arange(6).remainder(2).to(torch::kInt64), "<i8");
+    try {
+      loadFeatureFiles(dir + "/nan.npy", dir + "/nan_labels.npy");
+      QFAIL("expected a DataError");
+    } catch (const DataError& e) {
+      QVERIFY2(QString(e.what()).contains("nan.npy") && QString(e.what()).contains("row 3, column 2"), e.what());
+    }
+  }
+
+  // Evaluation noise is in units of the data: the sources report their inputs' per-coordinate spread.
+  void sourcesReportTheirInputScale() {
+    DataSourceConfig c;
+    c.classes = 400;
+    c.dim = 32;
+    c.noise = 0.3;
+    auto synthetic = makeDataSource(c);
+    auto g = gen(25);
+    std::vector<Tensor> draws;
+    for (int64_t k = 0; k < synthetic->numClasses(Split::MetaTrain); ++k) draws.push_back(synthetic->sample(Split::MetaTrain, k, 4, g));
+    const double empirical = torch::cat(draws).std(0).mean().item<double>();
+    QVERIFY2(std::abs(synthetic->inputScale() / empirical - 1.0) < 0.05,
+             qPrintable(QString("scale %1, empirical %2").arg(synthetic->inputScale()).arg(empirical)));
+    LabelledClasses two{{"a", "b"}, {torch::full({3, 2}, 1.0), torch::full({3, 2}, 3.0)}};
+    InMemoryClasses mem(two, 1, "two");
+    QVERIFY(std::abs(mem.inputScale() - torch::cat(two.examples).std(0).mean().item<double>()) < 1e-6);
+  }
+
+  // Every episode shape a run will ask for is checked against the data when the runner is built (before a run
+  // exists), naming the field, the point and what the data holds: a trained run once failed in its final sweeps.
+  void sweepsTheDataCannotServeAreRefusedUpFront() {
+    const std::string dir = m_dir.path().toStdString();
+    writeNpy(dir + "/few.npy", torch::randn({60, 3}), "<f4");
+    writeNpy(dir + "/few_labels.npy", torch::arange(60).remainder(10).to(torch::kInt64), "<i8");  // 10 classes x 6
+    nlohmann::json user = {{"data", {{"kind", "features"}, {"path", dir + "/few.npy"}, {"labels_path", dir + "/few_labels.npy"},
+                                     {"meta_test_classes", 4}}},
+                           {"episode", {{"tasks", 3}, {"shots", 2}, {"test_shots", 1}}},
+                           {"eval_episode", {{"tasks", 3}, {"shots", 2}}},
+                           {"eval", {{"length_tasks", {2, 3, 5}}, {"length_shots", {2}}}},
+                           {"model", {{"d_model", 8}, {"layers", 1}}}};
+    auto expectConfigError = [&](const nlohmann::json& u, const QStringList& words) {
+      try {
+        makeTaskRunner(prepareExperiment(u), torch::kCPU);
+        QFAIL("expected a ConfigError");
+      } catch (const ConfigError& e) {
+        for (const auto& w : words) QVERIFY2(QString(e.what()).contains(w), e.what());
+      }
+    };
+    expectConfigError(user, {"eval.length_tasks", "the point 5", "needs 5 meta-test classes", "has 4"});
+    nlohmann::json shots = user;
+    shots["eval"]["length_tasks"] = {2, 3};
+    shots["eval"]["length_shots"] = {2, 9};
+    expectConfigError(shots, {"eval.length_shots", "the point 9", "holds 6 examples"});
+    shots["eval"]["length_shots"] = {2, 5};
+    QVERIFY(makeTaskRunner(prepareExperiment(shots), torch::kCPU) != nullptr);
+  }
+
+  // Domain shift: a .npy shift file loads with its labels; a shift the data cannot take is refused up front.
+  void domainShiftWorksForEverySourceOrIsRefused() {
+    const std::string dir = m_dir.path().toStdString();
+    writeNpy(dir + "/src.npy", torch::randn({80, 3}), "<f4");
+    writeNpy(dir + "/src_labels.npy", torch::arange(80).remainder(10).to(torch::kInt64), "<i8");
+    writeNpy(dir + "/shift.npy", torch::randn({80, 3}) * 2, "<f4");
+    writeNpy(dir + "/wide.npy", torch::randn({80, 5}), "<f4");
+    nlohmann::json user = {{"data", {{"kind", "features"}, {"path", dir + "/src.npy"}, {"labels_path", dir + "/src_labels.npy"},
+                                     {"meta_test_classes", 5}}},
+                           {"episode", {{"tasks", 3}, {"shots", 2}, {"test_shots", 1}}},
+                           {"eval_episode", {{"tasks", 2}, {"shots", 2}}},
+                           {"eval", {{"length_tasks", {2}}, {"length_shots", {2}}, {"domain_shift", "features"},
+                                     {"domain_shift_path", dir + "/shift.npy"}, {"domain_shift_labels_path", dir + "/src_labels.npy"}}},
+                           {"model", {{"d_model", 8}, {"layers", 1}}}};
+    QVERIFY(makeTaskRunner(prepareExperiment(user), torch::kCPU) != nullptr);
+    nlohmann::json noLabels = user;
+    noLabels["eval"].erase("domain_shift_labels_path");
+    QVERIFY(!validateExperiment(withDefaults(noLabels)).empty());
+    nlohmann::json wide = user;
+    wide["eval"]["domain_shift_path"] = dir + "/wide.npy";
+    try {
+      makeTaskRunner(prepareExperiment(wide), torch::kCPU);
+      QFAIL("expected a ConfigError for a shift file of another shape");
+    } catch (const ConfigError& e) {
+      QVERIFY2(QString(e.what()).contains("eval.domain_shift_path") && QString(e.what()).contains("5"), e.what());
+    }
+    nlohmann::json synthetic = user;
+    synthetic["eval"]["domain_shift"] = "synthetic-shifted";
+    auto issues = validateExperiment(withDefaults(synthetic));
+    QVERIFY(!issues.empty() && issues[0].path == "eval.domain_shift");
   }
 
   void mclEpisodeStructure() {
