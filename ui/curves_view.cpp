@@ -113,8 +113,11 @@ void CurvesView::reloadAll() {
 }
 
 void CurvesView::pollNewPoints() {
-  if (!m_store || m_key->currentText().isEmpty()) return;
+  if (!m_store) return;
+  // A run that has just started has written no metric yet when it is selected: look for its keys again
+  // until some appear (the metric box was once left empty for the whole of a new database's first run).
   if (m_key->count() == 0) rebuildKeys();
+  if (m_key->currentText().isEmpty()) return;
   const std::string key = m_key->currentText().toStdString();
   bool changed = false;
   for (int64_t id : m_runs) {

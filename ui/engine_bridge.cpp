@@ -8,15 +8,18 @@ EngineBridge::EngineBridge(QObject* parent) : QObject(parent) {}
 
 EngineBridge::~EngineBridge() { stopAndWait(); }
 
-void EngineBridge::launch(std::function<void()> work) {
+void EngineBridge::launch(const QString& databasePath, std::function<void(core::Trainer&)> work) {
   if (m_busy) {
-    emit finished(0, "failed", "a run is already training in this window");
+    emit finished(0, "failed", "a run is already training in this window; cancel it or wait for it to finish");
     return;
   }
   m_busy = true;
-  m_thread = QThread::create([this, work = std::move(work)] {
+  // Only now, with no worker running, may the previous Trainer go.
+  m_trainer = std::make_unique<core::Trainer>(databasePath.toStdString(), *this);
+  core::Trainer* trainer = m_trainer.get();
+  m_thread = QThread::create([this, trainer, work = std::move(work)] {
     try {
-      work();
+      work(*trainer);
     } catch (const std::exception& e) {
       emit finished(m_activeRun, "failed", QString::fromStdString(e.what()));
     }
@@ -27,19 +30,14 @@ void EngineBridge::launch(std::function<void()> work) {
 }
 
 void EngineBridge::start(const QString& databasePath, const QString& configJson) {
-  const std::string db = databasePath.toStdString(), cfg = configJson.toStdString();
-  m_activeRun = 0;
-  m_trainer = std::make_unique<core::Trainer>(db, *this);
-  launch([this, cfg] {
-    auto j = nlohmann::json::parse(cfg);
-    m_trainer->run(j);
-  });
+  if (!m_busy) m_activeRun = 0;
+  const std::string cfg = configJson.toStdString();
+  launch(databasePath, [cfg](core::Trainer& t) { t.run(nlohmann::json::parse(cfg)); });
 }
 
 void EngineBridge::resume(const QString& databasePath, qint64 runId) {
-  m_activeRun = runId;
-  m_trainer = std::make_unique<core::Trainer>(databasePath.toStdString(), *this);
-  launch([this, runId] { m_trainer->resume(runId); });
+  if (!m_busy) m_activeRun = runId;
+  launch(databasePath, [runId](core::Trainer& t) { t.resume(runId); });
 }
 
 void EngineBridge::cancel() {
@@ -51,7 +49,7 @@ void EngineBridge::setPaused(bool paused) {
 }
 
 void EngineBridge::stopAndWait() {
-  if (!m_busy || !m_thread) return;
+  if (!m_thread) return;  // no worker, or it has finished and deleted itself
   cancel();
   m_thread->wait();
 }

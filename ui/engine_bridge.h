@@ -5,6 +5,7 @@
 #include "core/train/observer.h"
 
 #include <QObject>
+#include <QPointer>
 #include <QString>
 #include <QThread>
 
@@ -43,14 +44,16 @@ class EngineBridge : public QObject, public core::TrainingObserver {
   void finished(qint64 runId, const QString& status, const QString& message);
 
  private:
-  void launch(std::function<void()> work);
+  // Starts work on a new worker thread with a new Trainer, unless a run is already training here (then the
+  // running Trainer is left alone and finished(0, "failed", ...) explains why).
+  void launch(const QString& databasePath, std::function<void(core::Trainer&)> work);
   void onRunCreated(int64_t id, const std::string& db) override;
   void onProgress(const core::Progress& p) override;
   void onMetrics(int64_t id, const std::vector<core::MetricPoint>&) override;
   void onLog(const std::string& line) override;
   void onStatus(int64_t id, const std::string& status, const std::string& message) override;
 
-  QThread* m_thread = nullptr;
+  QPointer<QThread> m_thread;  // cleared by Qt when the finished thread deletes itself
   std::unique_ptr<core::Trainer> m_trainer;
   std::atomic<bool> m_busy{false};
   std::atomic<int64_t> m_activeRun{0};

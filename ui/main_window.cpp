@@ -75,12 +75,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   connect(m_browser, &RunBrowser::selectionChanged, this, &MainWindow::onSelection);
   connect(m_browser, &RunBrowser::errorOccurred, this, &MainWindow::showError);
-  connect(m_browser, &RunBrowser::resumeRequested, this, [this](qint64 id) { m_engine->resume(m_dbPath, id); });
+  connect(m_browser, &RunBrowser::resumeRequested, this, &MainWindow::onResumeRequested);
   connect(m_editor, &ExperimentEditor::runRequested, this, &MainWindow::onRunRequested);
   connect(m_editor, &ExperimentEditor::errorOccurred, this, &MainWindow::showError);
   connect(m_engine, &EngineBridge::runCreated, this, [this](qint64 id) {
     m_browser->refresh();
     m_browser->selectRun(id);
+    statusBar()->showMessage(QString("run %1 training").arg(id), 5000);  // replaces the empty-database hint
     m_log->append(QString("run %1 started").arg(id));
   });
   connect(m_engine, &EngineBridge::progress, this, &MainWindow::onProgress);
@@ -260,16 +261,24 @@ void MainWindow::onSelection(const std::vector<int64_t>& runs) {
   m_compare->setRuns(runs);
 }
 
-void MainWindow::onRunRequested(const QString& configJson) {
+bool MainWindow::prepareToTrain() {
   if (m_engine->busy()) {
     showError("A run is already training in this window; cancel it or wait for it to finish.");
-    return;
+    return false;
   }
   m_progress->setValue(0);
   m_progress->show();
   m_pause->show();
   m_cancel->show();
-  m_engine->start(m_dbPath, configJson);
+  return true;
+}
+
+void MainWindow::onRunRequested(const QString& configJson) {
+  if (prepareToTrain()) m_engine->start(m_dbPath, configJson);
+}
+
+void MainWindow::onResumeRequested(qint64 runId) {
+  if (prepareToTrain()) m_engine->resume(m_dbPath, runId);
 }
 
 void MainWindow::onProgress(qint64 step, qint64 total, double, double eta, double loss) {

@@ -61,6 +61,8 @@ class MainWindow : public QMainWindow {
   void buildMenus();
   void onSelection(const std::vector<int64_t>& runs);
   void onRunRequested(const QString& configJson);
+  void onResumeRequested(qint64 runId);
+  bool prepareToTrain();  // false (with a message) while a run trains; otherwise shows progress, Pause, Cancel
   void onProgress(qint64 step, qint64 total, double elapsed, double eta, double loss);
   void onFinished(qint64 runId, const QString& status, const QString& message);
   void poll();

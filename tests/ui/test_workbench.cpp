@@ -21,6 +21,7 @@
 #include <QDockWidget>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QSvgRenderer>
 #include <QTableView>
 #include <QtTest>
@@ -71,6 +72,32 @@ class TestWorkbench : public QObject {
     QVERIFY(m_window->openDatabase(m_dir.filePath("gui.db")));
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+  }
+
+  // The first thing a new user does: a new database, Run, and the live curves fill while it trains (the metric
+  // list was once read before the run had written any metric, and stayed empty until the run ended).
+  void firstRunOnANewDatabaseDrawsCurvesWhileTraining() {
+    ui::MainWindow w;
+    w.setCloseChoice(ui::MainWindow::CloseChoice::CancelRun);
+    w.resize(1200, 800);
+    QVERIFY(w.openDatabase(m_dir.filePath("first-run.db")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.statusBar()->currentMessage().contains("No runs"));
+    json longer = tinyExperiment("first-run", 3);
+    longer["optim"]["steps"] = 100000;  // trains until cancelled, so the checks below happen mid-run
+    w.editor()->setConfig(longer);
+    QSignalSpy finished(w.engine(), &ui::EngineBridge::finished);
+    QTest::mouseClick(w.editor()->findChild<QPushButton*>("runButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w.engine()->busy(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w.curves()->pointCount() > 0, 30000);
+    QVERIFY(w.engine()->busy());
+    QCOMPARE(w.curves()->metric(), QString("train/loss"));
+    QTRY_VERIFY_WITH_TIMEOUT(w.curves()->plot()->graphCount() >= 2, 5000);
+    QVERIFY2(!w.statusBar()->currentMessage().contains("No runs"), qPrintable(w.statusBar()->currentMessage()));
+    w.engine()->cancel();
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.first().at(1).toString(), QString("cancelled"));
   }
 
   void launchTinyRunFromTheEditor() {
