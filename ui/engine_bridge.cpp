@@ -1,5 +1,6 @@
 #include "ui/engine_bridge.h"
 
+#include "core/config/experiment_text.h"
 #include "core/train/trainer.h"
 
 namespace continua::ui {
@@ -32,7 +33,7 @@ void EngineBridge::launch(const QString& databasePath, std::function<void(core::
 void EngineBridge::start(const QString& databasePath, const QString& configJson) {
   if (!m_busy) m_activeRun = 0;
   const std::string cfg = configJson.toStdString();
-  launch(databasePath, [cfg](core::Trainer& t) { t.run(nlohmann::json::parse(cfg)); });
+  launch(databasePath, [cfg](core::Trainer& t) { t.run(core::parseExperimentText(cfg, "the editor's experiment")); });
 }
 
 void EngineBridge::resume(const QString& databasePath, qint64 runId) {

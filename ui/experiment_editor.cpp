@@ -1,5 +1,7 @@
 #include "ui/experiment_editor.h"
 
+#include "core/config/experiment_text.h"
+
 #include "core/config/experiment_schema.h"
 
 #include <QCheckBox>
@@ -243,8 +245,14 @@ bool ExperimentEditor::loadFile(const QString& path) {
     emit errorOccurred(path + ": cannot be opened: " + f.errorString());
     return false;
   }
-  json j = json::parse(f.readAll().toStdString(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  json j;
+  try {
+    j = core::parseExperimentText(f.readAll().toStdString(), path.toStdString());
+  } catch (const std::exception& e) {
+    emit errorOccurred(QString::fromStdString(e.what()));
+    return false;
+  }
+  if (!j.is_object()) {
     emit errorOccurred(path + ": not a JSON object");
     return false;
   }

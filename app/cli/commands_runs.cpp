@@ -2,6 +2,7 @@
 #include "app/cli/cli_observer.h"
 #include "app/cli/commands.h"
 #include "core/config/experiment_schema.h"
+#include "core/config/experiment_text.h"
 #include "core/store/run_export.h"
 #include "core/store/run_store.h"
 #include "core/train/trainer.h"
@@ -101,10 +102,7 @@ void registerRunCommands(CLI::App& app) {
         json config;
         if (!preset.empty()) config = core::presetExperiment(preset);
         else if (!configFile.empty()) {
-          std::ifstream in(configFile);
-          if (!in) throw core::ConfigError(configFile + ": cannot be opened");
-          config = json::parse(in, nullptr, false);
-          if (config.is_discarded()) throw core::ConfigError(configFile + ": not valid JSON");
+          config = core::readExperimentFile(configFile);
         } else {
           throw core::ConfigError("give an experiment file or --preset NAME (see `continua-cli presets`)");
         }
@@ -130,6 +128,7 @@ void registerRunCommands(CLI::App& app) {
       core::Trainer trainer(databasePath(common), obs);
       g_activeTrainer = &trainer;
       std::signal(SIGINT, onInterrupt);
+      std::signal(SIGTERM, onInterrupt);  // as `run`: a job scheduler's stop checkpoints and marks the run cancelled
       core::TrainResult r = trainer.resume(id);
       g_activeTrainer = nullptr;
       printSummary(core::RunStore(databasePath(common), true), r.runId);
@@ -226,11 +225,26 @@ void registerRunCommands(CLI::App& app) {
       if (which.empty())
         for (const auto& r : store.listRuns()) which.push_back(r.id);
       std::ofstream file;
-      if (!out.empty()) file.open(out);
+      if (!out.empty()) {
+        file.open(out);
+        if (!file) {
+          std::cerr << "continua-cli export: " << out << " cannot be written (does its folder exist?)\n";
+          setExitCode(kExitFailure);
+          return;
+        }
+      }
       std::ostream& os = out.empty() ? std::cout : file;
       if (format == "csv") core::exportCsv(store, which, os);
       else os << core::exportJson(store, which).dump(2) << "\n";
-      if (!out.empty()) std::cerr << "wrote " << out << "\n";
+      if (!out.empty()) {
+        file.close();
+        if (!file) {
+          std::cerr << "continua-cli export: writing " << out << " failed (disk full?)\n";
+          setExitCode(kExitFailure);
+          return;
+        }
+        std::cerr << "wrote " << out << "\n";
+      }
     });
   }
   // tag, note, rename, delete

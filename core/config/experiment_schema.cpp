@@ -166,9 +166,24 @@ json defaultExperiment() {
   return j;
 }
 
+namespace {
+// Like merge_patch, but a user's null stays null (merge_patch would delete the key, and the default would
+// silently stand in for a value the user tried to unset); validation then names it.
+void mergeKeepingNulls(json& into, const json& user) {
+  if (!user.is_object() || !into.is_object()) {
+    into = user;
+    return;
+  }
+  for (auto it = user.begin(); it != user.end(); ++it) {
+    if (it.value().is_object() && into.contains(it.key()) && into[it.key()].is_object()) mergeKeepingNulls(into[it.key()], it.value());
+    else into[it.key()] = it.value();
+  }
+}
+}  // namespace
+
 json withDefaults(const json& user) {
   json j = defaultExperiment();
-  j.merge_patch(user);
+  mergeKeepingNulls(j, user);
   return j;
 }
 

@@ -11,6 +11,12 @@ using nlohmann::json;
 
 namespace {
 
+// A value as the user wrote it, cut short: a hostile document may hold a megabyte in one field.
+std::string brief(const json& v) {
+  std::string d = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  return d.size() > 60 ? d.substr(0, 57) + "..." : d;
+}
+
 size_t editDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -36,6 +42,19 @@ std::string didYouMean(const std::string& path) {
   return bestD <= std::max<size_t>(3, path.size() / 3) ? " (did you mean '" + best + "'?)" : "";
 }
 
+bool hasPath(const json& config, const std::string& path) {
+  const json* node = &config;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!node->is_object() || !node->contains(key)) return false;
+    node = &(*node)[key];
+    if (dot == std::string::npos) return true;
+    start = dot + 1;
+  }
+}
+
 bool isGroup(const std::string& prefix) {
   for (const auto& s : experimentSchema())
     if (s.path.rfind(prefix + ".", 0) == 0) return true;
@@ -46,8 +65,9 @@ void findUnknown(const json& node, const std::string& prefix, std::vector<Valida
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string path = prefix.empty() ? it.key() : prefix + "." + it.key();
     if (findField(path)) continue;
-    if (it.value().is_object() && isGroup(path)) {
-      findUnknown(it.value(), path, out);
+    if (isGroup(path)) {
+      if (it.value().is_object()) findUnknown(it.value(), path, out);
+      else out.push_back({path, "must be an object of settings (e.g. {\"" + path + "\": {...}}), got " + brief(it.value())});
       continue;
     }
     out.push_back({path, "unknown key" + didYouMean(path)});
@@ -74,7 +94,7 @@ std::string rangeText(const FieldSpec& s) {
 }
 
 void checkValue(const FieldSpec& s, const json& v, std::vector<ValidationIssue>& out) {
-  auto bad = [&](const std::string& what) { out.push_back({s.path, what + ", got " + v.dump()}); };
+  auto bad = [&](const std::string& what) { out.push_back({s.path, what + ", got " + brief(v)}); };
   switch (s.type) {
     case FieldType::Int:
       if (!v.is_number_integer()) return bad("must be an integer");
@@ -119,6 +139,10 @@ void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
   const json dtMin = getPath(c, "model.dt_min"), dtMax = getPath(c, "model.dt_max");
   if (dtMin.is_number() && dtMax.is_number() && dtMin.get<double>() > dtMax.get<double>())
     out.push_back({"model.dt_min", "must be <= model.dt_max (" + dtMax.dump() + "), got " + dtMin.dump()});
+  const std::string icl = s("task.icl_task");
+  if (s("task.family") == "icl" && (icl == "sparse_parity" || icl == "sparse_linear_regression") && i("icl.sparsity") > i("icl.n_dims"))
+    out.push_back({"icl.sparsity", "must be at most icl.n_dims (" + std::to_string(i("icl.n_dims")) + ") for " + icl +
+                                       ": it picks that many of the dimensions, got " + std::to_string(i("icl.sparsity"))});
   if (s("model.family") == "performer" && i("model.favor_features") % 2 != 0)
     out.push_back({"model.favor_features", "must be even (FAVOR+ pairs each random direction with its opposite), got " +
                                                std::to_string(i("model.favor_features"))});
@@ -160,14 +184,18 @@ std::vector<ValidationIssue> validateExperiment(const json& config) {
   for (const auto& s : experimentSchema()) {
     json v = getPath(config, s.path);
     if (!v.is_null()) checkValue(s, v, out);
+    else if (hasPath(config, s.path))
+      out.push_back({s.path, "is null; remove the key to use the default (" + s.defaultValue.dump() + ") or give " + typeName(s.type)});
   }
   crossChecks(config, out);
   return out;
 }
 
 std::string formatIssues(const std::vector<ValidationIssue>& issues) {
+  constexpr size_t kShown = 40;  // a hostile document can hold thousands of unknown keys
   std::string s;
-  for (const auto& i : issues) s += "  " + i.path + ": " + i.message + "\n";
+  for (size_t i = 0; i < issues.size() && i < kShown; ++i) s += "  " + issues[i].path + ": " + issues[i].message + "\n";
+  if (issues.size() > kShown) s += "  ... and " + std::to_string(issues.size() - kShown) + " more problems\n";
   return s;
 }
 

@@ -39,17 +39,20 @@ Statement::Statement(Database& db, const std::string& sql) : m_db(db) {
 }
 Statement::~Statement() { sqlite3_finalize(m_stmt); }
 
-Statement& Statement::bind(int i, int64_t v) { sqlite3_bind_int64(m_stmt, i, v); return *this; }
-Statement& Statement::bind(int i, double v) { sqlite3_bind_double(m_stmt, i, v); return *this; }
-Statement& Statement::bind(int i, const std::string& v) {
-  sqlite3_bind_text(m_stmt, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT);
+// Every bind's return code is checked: a failed bind would otherwise run the statement with NULL there.
+Statement& Statement::checked(int rc, int i) {
+  if (rc != SQLITE_OK) m_db.fail("binding parameter " + std::to_string(i) + " (" + sqlite3_errstr(rc) + ")");
   return *this;
+}
+Statement& Statement::bind(int i, int64_t v) { return checked(sqlite3_bind_int64(m_stmt, i, v), i); }
+Statement& Statement::bind(int i, double v) { return checked(sqlite3_bind_double(m_stmt, i, v), i); }
+Statement& Statement::bind(int i, const std::string& v) {
+  return checked(sqlite3_bind_text64(m_stmt, i, v.c_str(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), i);
 }
 Statement& Statement::bindBlob(int i, const void* data, size_t bytes) {
-  sqlite3_bind_blob64(m_stmt, i, data, bytes, SQLITE_TRANSIENT);
-  return *this;
+  return checked(sqlite3_bind_blob64(m_stmt, i, data, bytes, SQLITE_TRANSIENT), i);
 }
-Statement& Statement::bindNull(int i) { sqlite3_bind_null(m_stmt, i); return *this; }
+Statement& Statement::bindNull(int i) { return checked(sqlite3_bind_null(m_stmt, i), i); }
 
 bool Statement::step() {
   const int rc = sqlite3_step(m_stmt);

@@ -33,6 +33,7 @@ class Statement {
   bool isNull(int col) const;
 
  private:
+  Statement& checked(int rc, int i);
   Database& m_db;
   sqlite3_stmt* m_stmt = nullptr;
 };

@@ -10,13 +10,6 @@
 namespace continua::core {
 namespace fs = std::filesystem;
 
-std::string sha256File(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return sha256Hex(s.str());
-}
-
 std::string saveCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                            const CheckpointState& state) {
   fs::create_directories(fs::path(path).parent_path());
@@ -31,12 +24,19 @@ std::string saveCheckpoint(const std::string& path, torch::nn::Module& model, to
   archive.write("default_rng", state.defaultRng);
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
+  const std::string hash = sha256OfFile(tmp);  // hashed once, as written, before it takes its name
   fs::rename(tmp, path);
-  return sha256File(path);
+  return hash;
 }
 
-CheckpointState loadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
+CheckpointState loadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                               const std::string& expectedSha256) {
   if (!fs::exists(path)) throw DataError("checkpoint " + path + " is missing");
+  if (!expectedSha256.empty()) {
+    const std::string actual = sha256OfFile(path);
+    if (actual != expectedSha256)
+      throw DataError("checkpoint " + path + " is corrupt: its SHA-256 is " + actual + ", the run store recorded " + expectedSha256);
+  }
   torch::serialize::InputArchive archive, modelArchive, optimArchive;
   try {
     archive.load_from(path);

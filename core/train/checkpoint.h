@@ -16,8 +16,9 @@ struct CheckpointState {
 // Returns the SHA-256 of the written file.
 std::string saveCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                            const CheckpointState& state);
-CheckpointState loadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
-
-std::string sha256File(const std::string& path);
+// Verifies the file against expectedSha256 (when given) before reading it; DataError when it is missing,
+// corrupt or unreadable.
+CheckpointState loadCheckpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                               const std::string& expectedSha256 = {});
 
 }  // namespace continua::core

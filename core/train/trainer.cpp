@@ -2,6 +2,7 @@
 
 #include "core/config/experiment_schema.h"
 #include "core/train/checkpoint.h"
+#include "core/train/memory_estimate.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
 #include "core/util/errors.h"
@@ -110,6 +111,7 @@ TrainResult Trainer::run(const json& userConfig) {
   const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw ConfigError("device: 'cuda' was asked for but LibTorch sees no CUDA GPU (use device = cpu)");
+  if (device.is_cpu()) requireFitsInMemory(config, availableMemoryBytes());
   auto probe = makeTaskRunner(config, device);  // fail on bad data before a run record exists
   const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(),
                                      environmentJson(config["device"], config["seed"]), config["optim"]["steps"]);
@@ -149,13 +151,22 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     const int64_t total = config["optim"]["steps"], evalEvery = config["eval"]["every"], ckptEvery = config["checkpoint"]["every"];
     int64_t done = 0, lastCheckpoint = 0;
     if (resuming) {
+      // The newest checkpoint whose file is intact (SHA-256 as recorded); a damaged one is reported and skipped.
       auto cps = store.checkpoints(runId);
-      if (!cps.empty()) {
-        CheckpointState s = loadCheckpoint(cps.back().path, runner->module(), *optimizer);
-        restoreGenerator(gen, s.episodeRng);
-        restoreGenerator(defaultGen, s.defaultRng);
-        done = lastCheckpoint = s.step;
+      bool loaded = cps.empty();
+      for (auto it = cps.rbegin(); it != cps.rend() && !loaded; ++it) {
+        try {
+          CheckpointState s = loadCheckpoint(it->path, runner->module(), *optimizer, it->sha256);
+          restoreGenerator(gen, s.episodeRng);
+          restoreGenerator(defaultGen, s.defaultRng);
+          done = lastCheckpoint = s.step;
+          loaded = true;
+        } catch (const DataError& e) {
+          m_observer.onLog(std::string(e.what()) + "; trying the one before");
+        }
       }
+      if (!loaded) throw DataError("run " + std::to_string(runId) + ": none of its " + std::to_string(cps.size()) +
+                                   " checkpoints can be loaded (see the log); it cannot be resumed");
       store.truncateAfter(runId, done);
       store.setStatus(runId, "running");
       m_observer.onLog("resuming run " + std::to_string(runId) + " from step " + std::to_string(done));
@@ -222,6 +233,8 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     writer.flush();
     store.addCurve(runId, finalCurves);
     return finish("finished", "");
+  } catch (const c10::Error& e) {
+    return finish("failed", e.what_without_backtrace());  // LibTorch's message, not its stack frames
   } catch (const std::exception& e) {
     return finish("failed", e.what());
   }
