@@ -114,6 +114,9 @@ void registerRunCommands(CLI::App& app) {
       } catch (const core::ConfigError& e) {
         std::cerr << "continua-cli run: " << e.what() << "\n";
         setExitCode(kExitUsage);
+      } catch (const core::DataError& e) {  // the experiment names data it cannot read: bad input, no run made
+        std::cerr << "continua-cli run: " << e.what() << "\n";
+        setExitCode(kExitUsage);
       }
     });
   }

@@ -1,5 +1,7 @@
 #include "core/store/run_store.h"
 
+#include "core/util/fault_injection.h"
+
 #include "core/config/experiment_schema.h"
 #include "core/util/errors.h"
 
@@ -104,22 +106,35 @@ RunStore::RunStore(const std::string& path, bool readOnly) : m_readOnly(readOnly
   }
   m_db = std::make_unique<sql::Database>(path, readOnly);
   if (!readOnly) {
-    m_db->exec("PRAGMA journal_mode = WAL");
     m_db->exec("PRAGMA synchronous = NORMAL");  // WAL + NORMAL: durable at checkpoints, never corrupt
-    migrate();
+    migrate();                                  // sets WAL mode when it creates the schema
   }
 }
 
+// Reads the schema version without writing; only a database that needs it is changed (so opening a damaged
+// or foreign file, or an up-to-date one, never modifies it).
 void RunStore::migrate() {
-  sql::Transaction tx(*m_db);
-  m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  Statement get(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
-  const int version = get.step() ? std::stoi(get.text(0)) : 0;
+  int version = 0;
+  {
+    Statement hasMeta(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+    if (hasMeta.step() && hasMeta.integer(0) > 0) {
+      Statement get(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
+      if (get.step()) version = std::stoi(get.text(0));
+    } else {
+      Statement tables(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+      if (tables.step() && tables.integer(0) > 0)
+        throw StoreError(path() + " is an SQLite database but not a Continua run database (it has no schema version)");
+    }
+  }
   if (version > kSchemaVersion)
     throw StoreError("run database " + path() + " has schema version " + std::to_string(version) +
                      ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
+  if (version == kSchemaVersion) return;
+  m_db->exec("PRAGMA journal_mode = WAL");
+  sql::Transaction tx(*m_db);
+  m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   if (version < 1) m_db->exec(kSchemaV1);
-  // Future: if (version < 2) m_db->exec(kMigrationTo2); ...
+  // Future: if (version < 2) { backup first; m_db->exec(kMigrationTo2); } ...
   Statement set(*m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)");
   set.bind(1, std::to_string(kSchemaVersion)).run();
   tx.commit();
@@ -177,10 +192,12 @@ void RunStore::logMetrics(int64_t run, const std::vector<MetricPoint>& points) {
   for (const auto& m : points) maxStep = std::max(maxStep, m.step);
   Statement prog(*m_db, "UPDATE runs SET step = max(step, ?) WHERE id = ?");
   prog.bind(1, maxStep).bind(2, run).run();
+  faultPoint("metrics-transaction");  // killed here, the whole batch must be absent, never half of it
   tx.commit();
 }
 
 void RunStore::addCurve(int64_t run, const std::vector<CurvePoint>& points) {
+  faultPoint("curves");
   sql::Transaction tx(*m_db);
   Statement ins(*m_db, "INSERT INTO curves(run_id, curve, step, x, value) VALUES (?, ?, ?, ?, ?)");
   for (const auto& c : points) {

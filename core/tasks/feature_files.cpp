@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -19,6 +20,9 @@ namespace {
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw DataError(file + ": " + what); }
 
 std::string readAll(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot be opened (does it exist?)");
   std::ostringstream s;
@@ -143,6 +147,9 @@ Tensor readNpy(const std::string& path) {
 
 LabelledClasses readFeatureCsv(const std::string& path) {
   // label,f1,f2,...  (an optional header line is skipped when its first field is not a number)
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
   std::ifstream in(path);
   if (!in) fail(path, "cannot be opened (does it exist?)");
   std::vector<float> values;

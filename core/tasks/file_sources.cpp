@@ -25,6 +25,9 @@ namespace {
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw DataError(file + ": " + what); }
 
 std::string readAll(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot be opened (does it exist?)");
   std::ostringstream s;

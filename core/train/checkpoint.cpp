@@ -1,6 +1,7 @@
 #include "core/train/checkpoint.h"
 
 #include "core/util/errors.h"
+#include "core/util/fault_injection.h"
 #include "core/util/sha256.h"
 
 #include <filesystem>
@@ -24,8 +25,10 @@ std::string saveCheckpoint(const std::string& path, torch::nn::Module& model, to
   archive.write("default_rng", state.defaultRng);
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
+  faultPoint("checkpoint-written");  // a half-made checkpoint only ever exists under the .tmp name
   const std::string hash = sha256OfFile(tmp);  // hashed once, as written, before it takes its name
   fs::rename(tmp, path);
+  faultPoint("checkpoint-renamed");  // the file exists but the store has no record of it yet
   return hash;
 }
 

@@ -3,6 +3,7 @@
 #include "core/config/experiment_schema.h"
 #include "core/train/checkpoint.h"
 #include "core/train/memory_estimate.h"
+#include "core/util/fault_injection.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
 #include "core/util/errors.h"
@@ -205,6 +206,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       const double gradNorm = clip > 0 ? torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip)
                                        : torch::nn::utils::clip_grad_norm_(runner->module().parameters(), 1e30);
       optimizer->step();
+      faultPoint("step");
       done = step;
       const double wall = wallClock();
       for (const auto& [k, v] : loss.metrics) writer.add({k, step, wall, v});
@@ -216,6 +218,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
         runner->evaluate(step, m, c);
         for (auto& p : m) { p.wallTime = wall; writer.add(p); }
         store.addCurve(runId, c);
+        faultPoint("maps");
         store.addMaps(runId, runner->probeMaps(step));
       }
       if (step % ckptEvery == 0 || step == total) checkpoint(step);
@@ -226,6 +229,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     }
     writer.flush();
     m_observer.onLog("final sweeps (length generalisation, noise, domain shift)...");
+    faultPoint("final-sweeps");
     std::vector<MetricPoint> finalMetrics;
     std::vector<CurvePoint> finalCurves;
     runner->finalSweeps(total, finalMetrics, finalCurves);
