@@ -58,6 +58,8 @@ nlohmann::json parseExperimentText(const std::string& text, const std::string& s
     const auto colon = what.find("syntax error");
     throw ConfigError(source + ": not valid JSON at line " + std::to_string(line) + ", column " + std::to_string(col) +
                       (colon != std::string::npos ? " (" + what.substr(colon) + ")" : ""));
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double (found by the fuzzer)
+    throw ConfigError(source + ": not a usable JSON document: " + std::string(e.what()));
   }
 }
 

@@ -129,7 +129,8 @@ void checkValue(const FieldSpec& s, const json& v, std::vector<ValidationIssue>&
 }
 
 void crossChecks(const json& c, std::vector<ValidationIssue>& out) {
-  auto i = [&](const char* p) { auto v = getPath(c, p); return v.is_number() ? v.get<int64_t>() : int64_t(0); };
+  // Cross-field rules read only values that passed their own checks' types (a 1e36 is no int64_t).
+  auto i = [&](const char* p) { auto v = getPath(c, p); return v.is_number_integer() ? v.get<int64_t>() : int64_t(0); };
   auto s = [&](const char* p) { auto v = getPath(c, p); return v.is_string() ? v.get<std::string>() : std::string(); };
   if (i("model.d_model") > 0 && i("model.heads") > 0 && i("model.d_model") % i("model.heads") != 0 &&
       (s("model.family").find("transformer") != std::string::npos || s("model.family") == "performer" ||

@@ -1,0 +1,30 @@
+# Builds the fuzz target with clang and runs it for SECONDS on a seed corpus of the presets and broken files.
+# Skips (does not fail) only when no clang with libFuzzer is installed.
+find_program(CLANGXX NAMES clang++ clang++-14)
+if(NOT CLANGXX)
+  message(STATUS "SKIP: clang++ with libFuzzer is not installed (packaging/install-deps.sh installs it)")
+  return()
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/fuzz -B ${BUILD_DIR} -G Ninja -DCMAKE_CXX_COMPILER=${CLANGXX}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "fuzz configure failed:\n${out}\n${err}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "fuzz build failed:\n${out}\n${err}")
+endif()
+set(corpus ${BUILD_DIR}/corpus)
+file(MAKE_DIRECTORY ${corpus})
+file(WRITE ${corpus}/quickstart.json "{\"model\": {\"family\": \"mamba\", \"d_model\": 64}, \"optim\": {\"steps\": 10}}")
+file(WRITE ${corpus}/icl.json "optim.lr=0.5\n{\"task\": {\"family\": \"icl\", \"icl_task\": \"mqar\"}, \"icl\": {\"n_dims\": 8}}")
+file(WRITE ${corpus}/nested.json "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[")
+file(WRITE ${corpus}/nulls.json "{\"model\": null, \"optim\": {\"lr\": null}, \"eval\": {\"length_tasks\": [1, \"x\"]}}")
+execute_process(COMMAND ${BUILD_DIR}/fuzz_experiment ${corpus} -max_total_time=${SECONDS} -rss_limit_mb=1024 -timeout=5 -artifact_prefix=${BUILD_DIR}/
+                        -print_final_stats=1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the fuzzer found a problem:\n${err}")
+endif()
+string(REGEX MATCH "stat::number_executed_units: *[0-9]+" runs "${err}")
+message(STATUS "fuzz_experiment: ${runs} inputs in ${SECONDS} s, no crash, leak, hang or sanitizer report")
