@@ -84,9 +84,13 @@ void registerKernelCommands(CLI::App& app) {
   auto* train = bench->add_subcommand("train", "Meta-training throughput and memory per model; streaming memory vs length");
   static core::TrainBenchOptions trainOpts;
   train->add_option("--json", trainOpts.jsonPath, "Also write the results to this JSON file");
-  train->add_option("--threads", trainOpts.threads, "Intra-op threads (default: 1)");
-  train->add_option("--steps", trainOpts.steps, "Timed training steps per model");
-  train->add_option("--tasks", trainOpts.tasks, "Tasks per episode");
+  train->add_option("--threads", trainOpts.threads, "Intra-op thread counts, comma-separated (default: 1)")->delimiter(',');
+  train->add_option("--steps", trainOpts.steps, "Timed training steps per cell");
+  train->add_option("--tasks", trainOpts.tasks, "Tasks per episode, comma-separated (default: 10)")->delimiter(',');
+  train->add_option("--models", trainOpts.models, "Model families, comma-separated (default: all)")->delimiter(',');
+  train->add_option("--batch", trainOpts.batch, "Episodes per step (default: 8)");
+  train->add_flag("--selectivity", trainOpts.selectivity, "Also every model with selectivity.lambda = 1");
+  train->add_flag("!--no-stream", trainOpts.stream, "Skip the streaming-memory table");
   train->add_flag("--quick", trainOpts.quick, "Two models, short streams (seconds, for smoke tests)");
   train->callback([] { setExitCode(core::runTrainBenchmark(trainOpts, std::cout)); });
 }

@@ -1,5 +1,6 @@
 // continua: the workbench. Parses arguments, opens the database, loads the experiment, shows the window.
 #include "continua_version.h"
+#include "core/util/environment.h"
 #include "core/util/paths.h"
 #include "ui/experiment_editor.h"
 #include "ui/main_window.h"
@@ -43,6 +44,7 @@ bool onlyWantsText(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  continua::core::keepFreedMemoryForReuse();
   Options o;
   if (onlyWantsText(argc, argv)) {
     QCoreApplication app(argc, argv);

@@ -23,9 +23,13 @@ int runScanBenchmark(const ScanBenchOptions& options, std::ostream& out);
 
 struct TrainBenchOptions {
   std::string jsonPath;
-  int threads = 1;
+  std::vector<int> threads{1};         // each thread count is a block of rows
   int steps = 10;
-  int64_t batch = 8, tasks = 10;
+  int64_t batch = 8;
+  std::vector<int64_t> tasks{10};      // tasks per episode, a block of rows each
+  std::vector<std::string> models;     // empty: every family
+  bool selectivity = false;            // also each model with selectivity.lambda = 1 (the regulariser's cost)
+  bool stream = true;                  // the streaming-memory table
   bool quick = false;
 };
 

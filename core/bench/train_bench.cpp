@@ -70,48 +70,53 @@ std::string fmt(double v, int p = 1) { return formatFixed(v, p); }
 
 }  // namespace
 
-int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
-  setThreadCount(o.threads);
-  Environment env = currentEnvironment("cpu");
-  out << "bench train: " << describe(env) << "\n";
-  out << "episode: " << o.tasks << " tasks x 5 shots (+2 queries per class), batch " << o.batch << ", d_model 64, 2 layers\n\n";
-  TextTable train({"model", "params", "episodes/s", "peak RSS MiB"});
-  std::vector<std::string> families = {"mamba", "transformer", "linear-transformer", "performer", "s4", "s4-mamba",
-                                       "hybrid", "mambaformer", "mamba-moe"};
-  if (o.quick) families = {"mamba", "transformer"};
-  json results = {{"train", json::array()}, {"stream", json::array()}};
-  const ChildResult baseline = inChild([] { return 0.0; });
-  for (const auto& f : families) {
-    int64_t params = 0;
-    ChildResult r = inChild([&] {
-      json c = withDefaults(benchConfig(f, o.tasks));
-      c["optim"]["batch_size"] = o.batch;
-      torch::manual_seed(0);
-      auto runner = makeTaskRunner(c, torch::kCPU);
-      torch::optim::Adam opt(runner->module().parameters(), 1e-3);
-      auto gen = at::detail::createCPUGenerator(0);
-      auto stepOnce = [&](int64_t s) {
-        TrainLoss l = runner->trainLoss(s, gen, 0.0);
-        opt.zero_grad();
-        l.total.backward();
-        opt.step();
-      };
-      stepOnce(1);  // warm-up
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int s = 0; s < o.steps; ++s) stepOnce(s + 2);
-      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      return double(o.steps * o.batch) / sec;
-    });
-    {
-      torch::manual_seed(0);
-      auto runner = makeTaskRunner(withDefaults(benchConfig(f, o.tasks)), torch::kCPU);
-      for (const auto& p : runner->module().parameters()) params += p.numel();
-    }
-    train.addRow({f, std::to_string(params), r.ok ? fmt(r.value, 2) : "failed", fmt(r.peakMiB - baseline.peakMiB)});
-    results["train"].push_back({{"model", f}, {"params", params}, {"episodes_per_s", r.value}, {"peak_rss_mib_over_baseline", r.peakMiB - baseline.peakMiB}});
-  }
-  train.print(out);
+namespace {
 
+struct TrainCell {
+  std::string model;
+  int64_t tasks = 0;
+  int threads = 1;
+  double lambda = 0;
+  int64_t params = 0;
+  ChildResult result;
+};
+
+// Meta-training episodes/s of one model at one shape, in a forked child (which also gives its peak RSS).
+TrainCell measureTraining(const TrainBenchOptions& o, const std::string& family, int64_t tasks, int threads, double lambda) {
+  TrainCell cell{family, tasks, threads, lambda, 0, {}};
+  cell.result = inChild([&] {
+    setThreadCount(threads);
+    json c = withDefaults(benchConfig(family, tasks));
+    c["optim"]["batch_size"] = o.batch;
+    torch::manual_seed(0);
+    auto runner = makeTaskRunner(c, torch::kCPU);
+    torch::optim::Adam opt(runner->module().parameters(), 1e-3);
+    auto gen = at::detail::createCPUGenerator(0);
+    auto stepOnce = [&](int64_t s) {
+      TrainLoss l = runner->trainLoss(s, gen, lambda);
+      opt.zero_grad();
+      l.total.backward();
+      opt.step();
+    };
+    stepOnce(1);  // warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int s = 0; s < o.steps; ++s) stepOnce(s + 2);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return double(o.steps * o.batch) / sec;
+  });
+  torch::manual_seed(0);
+  auto runner = makeTaskRunner(withDefaults(benchConfig(family, tasks)), torch::kCPU);
+  for (const auto& p : runner->module().parameters()) cell.params += p.numel();
+  return cell;
+}
+
+const TrainCell* find(const std::vector<TrainCell>& cells, const std::string& model, int64_t tasks, int threads, double lambda) {
+  for (const auto& c : cells)
+    if (c.model == model && c.tasks == tasks && c.threads == threads && c.lambda == lambda && c.result.ok) return &c;
+  return nullptr;
+}
+
+void printStreaming(const TrainBenchOptions& o, const ChildResult& baseline, std::ostream& out, json& results) {
   out << "\nMeta-test streaming (one token at a time, batch 1): state held by the model and peak RSS over baseline\n";
   TextTable stream({"model", "stream tokens", "state bytes", "peak RSS MiB"});
   for (const auto& f : std::vector<std::string>{"mamba", "transformer", "linear-transformer", "s4"}) {
@@ -131,8 +136,58 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
     }
   }
   stream.print(out);
+}
+
+}  // namespace
+
+int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
+  setThreadCount(o.threads.front());
+  Environment env = currentEnvironment("cpu");
+  out << "bench train: " << describe(env) << "\n";
+  out << "episode: tasks x 5 shots (+2 queries per class), joint tokens, batch " << o.batch
+      << ", d_model 64, 2 layers; each cell in a forked child, peak RSS over a forked baseline\n\n";
+  std::vector<std::string> families = o.models;
+  if (families.empty())
+    families = {"mamba", "transformer", "linear-transformer", "performer", "s4", "s4-mamba", "hybrid", "mambaformer", "mamba-moe"};
+  if (o.quick && o.models.empty()) families = {"mamba", "transformer"};
+  json results = {{"train", json::array()}, {"stream", json::array()}};
+  const ChildResult baseline = inChild([] { return 0.0; });
+  std::vector<TrainCell> cells;
+  TextTable train({"tasks", "threads", "model", "lambda", "params", "episodes/s", "peak RSS MiB"});
+  for (int threads : o.threads)
+    for (int64_t tasks : o.tasks)
+      for (const auto& f : families)
+        for (double lambda : o.selectivity ? std::vector<double>{0.0, 1.0} : std::vector<double>{0.0}) {
+          TrainCell c = measureTraining(o, f, tasks, threads, lambda);
+          const double rss = c.result.peakMiB - baseline.peakMiB;
+          train.addRow({std::to_string(tasks), std::to_string(threads), f, fmt(lambda, 0), std::to_string(c.params),
+                        c.result.ok ? fmt(c.result.value, 1) : "failed", fmt(rss)});
+          results["train"].push_back({{"model", f}, {"tasks", tasks}, {"threads", threads}, {"lambda", lambda}, {"params", c.params},
+                                      {"episodes_per_s", c.result.value}, {"peak_rss_mib_over_baseline", rss}});
+          cells.push_back(c);
+        }
+  train.print(out);
+  // The comparison the papers make: Mamba against the Transformer, and the regulariser's cost, side by side.
+  TextTable ratio({"tasks", "threads", "mamba / transformer episodes/s", "mamba / transformer peak RSS", "mamba step with lambda / without"});
+  bool any = false;
+  for (int threads : o.threads)
+    for (int64_t tasks : o.tasks) {
+      const TrainCell* m = find(cells, "mamba", tasks, threads, 0.0);
+      const TrainCell* t = find(cells, "transformer", tasks, threads, 0.0);
+      const TrainCell* ml = find(cells, "mamba", tasks, threads, 1.0);
+      if (!m || !t) continue;
+      any = true;
+      ratio.addRow({std::to_string(tasks), std::to_string(threads), fmt(m->result.value / t->result.value, 2),
+                    fmt((m->result.peakMiB - baseline.peakMiB) / std::max(1e-9, t->result.peakMiB - baseline.peakMiB), 2),
+                    ml ? fmt(m->result.value / ml->result.value, 2) : "-"});
+    }
+  if (any) {
+    out << "\n";
+    ratio.print(out);
+  }
+  if (o.stream) printStreaming(o, baseline, out, results);
   if (!o.jsonPath.empty()) {
-    results["environment"] = {{"commit", env.gitCommit}, {"blas", env.blas}, {"threads", env.threads}, {"cpu", env.cpuModel}};
+    results["environment"] = {{"commit", env.gitCommit}, {"blas", env.blas}, {"threads", o.threads}, {"cpu", env.cpuModel}};
     std::ofstream(o.jsonPath) << results.dump(2) << "\n";
     out << "JSON written to " << o.jsonPath << "\n";
   }

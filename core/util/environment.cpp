@@ -1,5 +1,7 @@
 #include "core/util/environment.h"
 
+#include <malloc.h>
+
 #include "continua_version.h"
 
 #include <ATen/Parallel.h>
@@ -66,6 +68,13 @@ std::string describe(const Environment& e) {
 
 void setThreadCount(int threads) {
   if (threads >= 1) at::set_num_threads(threads);
+}
+
+void keepFreedMemoryForReuse() {
+  // Blocks up to 256 MiB come from the heap (not per-allocation mmap), and the heap is trimmed only past
+  // 1 GiB of free memory at its top.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 }  // namespace continua::core
