@@ -1,8 +1,10 @@
-// CPU float32 selective-scan backward. Per (batch, channel block) task it walks the chunks in reverse:
-// recomputes the chunk's states from the saved chunk-start state (the forward kept only those), then runs
-// the adjoint recurrence g_t = C_t dy_t + exp(dt_{t+1} A) g_{t+1} backwards through the chunk. Sums over
-// channels (dB, dC) and over batch (dA, dD, dbias) go to per-task partials, reduced after the parallel loop,
-// so no two threads ever write the same value.
+// CPU float32 selective-scan backward. A task is one batch element and a span of up to 8 blocks of 16 channel
+// lanes. It walks the chunks in reverse: recomputes the chunk's states and decays from the saved chunk-start
+// state (the forward kept only those), then runs the adjoint recurrence g_t = C_t dy_t + exp(dt_{t+1} A) g_{t+1}
+// backwards through it. At each step the channel sums of dB_t and dC_t are vector sums over the span's blocks,
+// with one horizontal 16-lane sum per (t, state) for the whole span instead of one per block (they were most of
+// the backward's extra cost); across spans and batch, sums go to per-task partials reduced after the parallel
+// loop, so no two threads ever write the same value.
 #include "kernels/selective_scan_cpu.h"
 
 #include <omp.h>
@@ -14,23 +16,54 @@ using namespace cpu;
 
 namespace {
 
+constexpr int kSpanBlocks = 8;  // blocks per task: the span's states, decays and adjoints stay in L2
+
+struct Span {
+  int b = 0, blk0 = 0, blocks = 0;
+  int group = -1;  // the B/C group every lane of the span reads, or -1 when the span crosses groups
+};
+
+int spansPerBatch(const ScanParams& p) { return (blocksPerBatch(p) + kSpanBlocks - 1) / kSpanBlocks; }
+
+Span spanOf(const ScanParams& p, int task) {
+  const int perBatch = spansPerBatch(p);
+  Span s;
+  s.b = task / perBatch;
+  s.blk0 = (task % perBatch) * kSpanBlocks;
+  s.blocks = std::min(kSpanBlocks, blocksPerBatch(p) - s.blk0);
+  const int perGroup = p.channels / p.groups;
+  const int d0 = s.blk0 * kLanes, d1 = std::min(p.channels, (s.blk0 + s.blocks) * kLanes) - 1;
+  s.group = d0 / perGroup == d1 / perGroup ? d0 / perGroup : -1;
+  return s;
+}
+
 struct Partials {  // per-task partial sums, reduced once all tasks are done
-  int blocks = 0;
-  std::vector<float> dB, dC;      // (batch, blocks, length, groups*states)
+  int spans = 0;
+  std::vector<float> dB, dC;      // (batch, spans, length, groups*states)
   std::vector<float> dA;          // (batch, channels, states)
   std::vector<float> dD, dBias;   // (batch, channels)
 };
 
-struct Scratch {  // one thread's working memory for one task
-  std::vector<float> hs, as, ys, g, h0, dA;
-  void size(int chunk, int N) {
-    hs.resize(size_t(chunk) * N * kLanes);
-    as.resize(size_t(chunk) * N * kLanes);
-    ys.resize(size_t(chunk) * kLanes);
-    g.resize(size_t(N) * kLanes);
-    h0.resize(size_t(N) * kLanes);
-    dA.resize(size_t(N) * kLanes);
+// One thread's working memory for one span: per block (states x lanes) arrays, per chunk step for hs/as/ys.
+struct Scratch {
+  int N = 0, blocks = kSpanBlocks;
+  std::vector<float> hs, as, ys, g, h0, dA, sumB, sumC;
+  std::vector<BlockConstants> k;
+  void size(int chunk, int states) {
+    N = states;
+    const size_t perStep = size_t(blocks) * N * kLanes;
+    hs.resize(size_t(chunk) * perStep);
+    as.resize(size_t(chunk) * perStep);
+    ys.resize(size_t(chunk) * blocks * kLanes);
+    g.resize(perStep);
+    h0.resize(perStep);
+    dA.resize(perStep);
+    sumB.resize(size_t(N) * kLanes);
+    sumC.resize(size_t(N) * kLanes);
+    k.resize(size_t(blocks));
   }
+  float* state(std::vector<float>& v, int step, int blk) { return v.data() + (size_t(step) * blocks + blk) * N * kLanes; }
+  float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
 };
 
 const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
@@ -42,133 +75,175 @@ const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
          ((int64_t(blk.b) * p.numChunks() + chunk - 1) * p.channels + blk.d0) * p.states;
 }
 
-// Recomputes states h_t, decays exp(dt_t A) and (when gated) pre-gate outputs y_t for t in [t0, t1).
-void recomputeChunk(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int t1,
-                    Scratch& s) {
+BlockLanes blockAt(const ScanParams& p, const Span& s, int i) { return blockOf(p, s.b * blocksPerBatch(p) + s.blk0 + i); }
+
+// h_t = a_t h_{t-1} + dt u B_t and y_t += C_t h_t for one state over the lanes; a_t = exp(dt A) is kept.
+inline void recomputeState(const float* __restrict bl, const float* __restrict cl, const float* __restrict dt,
+                           const float* __restrict dtu, const float* __restrict an, const float* __restrict prev,
+                           float* __restrict h, float* __restrict a, float* __restrict y) {
+  for (int c = 0; c < kLanes; ++c) {
+    a[c] = fastExp(dt[c] * an[c]);
+    h[c] = a[c] * prev[c] + dtu[c] * bl[c];
+    y[c] += cl[c] * h[c];
+  }
+}
+
+// One state's adjoint step over the lanes: g_t = g_{t+1} a_{t+1} + C_t dy_t, and what it adds to du, ddt, dA and
+// to the lane-wise sums of dB_t and dC_t.
+inline void adjointState(const float* __restrict bl, const float* __restrict cl, const float* __restrict dy,
+                         const float* __restrict dt, const float* __restrict u, const float* __restrict an,
+                         const float* __restrict a, const float* __restrict hp, const float* __restrict ht,
+                         float* __restrict g, float* __restrict dA, float* __restrict ddt, float* __restrict du,
+                         float* __restrict sumB, float* __restrict sumC) {
+  for (int c = 0; c < kLanes; ++c) {
+    const float gn = g[c] + cl[c] * dy[c];
+    sumC[c] += dy[c] * ht[c];
+    sumB[c] += gn * dt[c] * u[c];
+    du[c] += gn * dt[c] * bl[c];
+    ddt[c] += gn * (hp[c] * an[c] * a[c] + bl[c] * u[c]);
+    dA[c] += gn * hp[c] * dt[c] * a[c];
+    g[c] = gn * a[c];
+  }
+}
+
+void recomputeChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratch& w) {
   const int N = p.states;
-  float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], bl[kLanes], cl[kLanes];
+  alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], bl[kLanes], cl[kLanes];
   for (int t = t0; t < t1; ++t) {
     const int i = t - t0;
-    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-    deltaLanes(p, blk, k, t, dt, raw);
-    for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
-    float* y = s.ys.data() + i * kLanes;
-    for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
-    const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
-    const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-    for (int n = 0; n < N; ++n) {
-      stateLanes(Bt, blk, k, n, bl);
-      stateLanes(Ct, blk, k, n, cl);
-      const float* prev = i > 0 ? s.hs.data() + (size_t(i - 1) * N + n) * kLanes : s.h0.data() + n * kLanes;
-      float* h = s.hs.data() + (size_t(i) * N + n) * kLanes;
-      float* a = s.as.data() + (size_t(i) * N + n) * kLanes;
-      const float* an = k.At.data() + n * kLanes;
-      for (int c = 0; c < kLanes; ++c) {
-        a[c] = fastExp(dt[c] * an[c]);
-        h[c] = a[c] * prev[c] + dtu[c] * bl[c];
-        y[c] += cl[c] * h[c];
+    for (int j = 0; j < s.blocks; ++j) {
+      const BlockLanes blk = blockAt(p, s, j);
+      const BlockConstants& k = w.k[size_t(j)];
+      loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
+      deltaLanes(p, blk, k, t, dt, raw);
+      for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
+      float* y = w.ys.data() + (size_t(i) * w.blocks + j) * kLanes;
+      for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
+      const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
+      const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
+      const float* prev = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
+      float* h = w.state(w.hs, i, j);
+      float* a = w.state(w.as, i, j);
+      for (int n = 0; n < N; ++n) {
+        stateLanes(Bt, blk, k, n, bl);
+        stateLanes(Ct, blk, k, n, cl);
+        recomputeState(bl, cl, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes, a + n * kLanes, y);
       }
     }
   }
 }
 
-void reverseChunk(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int t1,
-                  Scratch& s, Partials& part, float* dD, float* dBias) {
+// The gate's backward for one block at one step: dz written out, dy turned into the gradient of y before the gate.
+void gateBackward(const ScanGradParams& p, const BlockLanes& blk, int t, const float* y, float* dy, int64_t row) {
+  float z[kLanes], dz[kLanes];
+  loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+  for (int c = 0; c < kLanes; ++c) {
+    const float sg = 1.0f / (1.0f + fastExp(-z[c]));
+    dz[c] = dy[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
+    dy[c] *= z[c] * sg;
+  }
+  storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
+}
+
+void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratch& w, Partials& part, int task) {
   const int N = p.states, L = p.length, GN = p.groups * N;
-  const int task = blk.d0 / kLanes;
-  float u[kLanes], dt[kLanes], raw[kLanes], dy[kLanes], du[kLanes], ddt[kLanes], bl[kLanes], cl[kLanes];
+  alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dy[kLanes], du[kLanes], ddt[kLanes], bl[kLanes], cl[kLanes];
   for (int t = t1 - 1; t >= t0; --t) {
     const int i = t - t0;
-    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-    deltaLanes(p, blk, k, t, dt, raw);
-    loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
-    const int64_t row = (int64_t(blk.b) * L + t) * p.channels + blk.d0;
-    if (p.z) {
-      float z[kLanes], dz[kLanes];
-      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      const float* y = s.ys.data() + i * kLanes;
-      for (int c = 0; c < kLanes; ++c) {
-        const float sg = 1.0f / (1.0f + fastExp(-z[c]));
-        dz[c] = dy[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
-        dy[c] *= z[c] * sg;
-      }
-      storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
+    float* dBrow = part.dB.data() + (int64_t(task) * L + t) * GN;
+    float* dCrow = part.dC.data() + (int64_t(task) * L + t) * GN;
+    if (s.group >= 0) {
+      std::fill(w.sumB.begin(), w.sumB.end(), 0.0f);
+      std::fill(w.sumC.begin(), w.sumC.end(), 0.0f);
     }
-    for (int c = 0; c < kLanes; ++c) du[c] = k.D[c] * dy[c];
-    for (int c = 0; c < kLanes; ++c) ddt[c] = 0.0f;
-    const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
-    const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-    float* dBrow = part.dB.data() + ((int64_t(blk.b) * part.blocks + task) * L + t) * GN;
-    float* dCrow = part.dC.data() + ((int64_t(blk.b) * part.blocks + task) * L + t) * GN;
-    for (int n = 0; n < N; ++n) {
-      stateLanes(Bt, blk, k, n, bl);
-      stateLanes(Ct, blk, k, n, cl);
-      const float* hp = i > 0 ? s.hs.data() + (size_t(i - 1) * N + n) * kLanes : s.h0.data() + n * kLanes;
-      const float* ht = s.hs.data() + (size_t(i) * N + n) * kLanes;
-      const float* a = s.as.data() + (size_t(i) * N + n) * kLanes;
-      const float* an = k.At.data() + n * kLanes;
-      float* g = s.g.data() + n * kLanes;
-      float* dA = s.dA.data() + n * kLanes;
-      float sumB[kLanes], sumC[kLanes];
-      for (int c = 0; c < kLanes; ++c) {
-        const float gn = g[c] + cl[c] * dy[c];
-        sumC[c] = dy[c] * ht[c];
-        sumB[c] = gn * dt[c] * u[c];
-        du[c] += gn * dt[c] * bl[c];
-        ddt[c] += gn * (hp[c] * an[c] * a[c] + bl[c] * u[c]);
-        dA[c] += gn * hp[c] * dt[c] * a[c];
-        g[c] = gn * a[c];
-      }
-      if (blk.group >= 0) {
-        float sb = 0.0f, sc = 0.0f;
-        for (int c = 0; c < kLanes; ++c) { sb += sumB[c]; sc += sumC[c]; }
-        dBrow[k.groupOffset[0] + n] += sb;
-        dCrow[k.groupOffset[0] + n] += sc;
-      } else {
-        for (int c = 0; c < blk.width; ++c) {
-          dBrow[k.groupOffset[c] + n] += sumB[c];
-          dCrow[k.groupOffset[c] + n] += sumC[c];
+    for (int j = 0; j < s.blocks; ++j) {
+      const BlockLanes blk = blockAt(p, s, j);
+      const BlockConstants& k = w.k[size_t(j)];
+      loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
+      deltaLanes(p, blk, k, t, dt, raw);
+      loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
+      const int64_t row = (int64_t(blk.b) * L + t) * p.channels + blk.d0;
+      if (p.z) gateBackward(p, blk, t, w.ys.data() + (size_t(i) * w.blocks + j) * kLanes, dy, row);
+      for (int c = 0; c < kLanes; ++c) { du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; }
+      const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
+      const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
+      const float* hp = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
+      const float* ht = w.state(w.hs, i, j);
+      const float* a = w.state(w.as, i, j);
+      float* g = w.perBlock(w.g, j);
+      float* dA = w.perBlock(w.dA, j);
+      for (int n = 0; n < N; ++n) {
+        stateLanes(Bt, blk, k, n, bl);
+        stateLanes(Ct, blk, k, n, cl);
+        const int o = n * kLanes;
+        if (s.group >= 0) {
+          adjointState(bl, cl, dy, dt, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt, du,
+                       w.sumB.data() + o, w.sumC.data() + o);
+        } else {  // lanes of several groups: reduce this block's lanes into their own groups' sums
+          alignas(64) float sB[kLanes] = {}, sC[kLanes] = {};
+          adjointState(bl, cl, dy, dt, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt, du, sB, sC);
+          for (int c = 0; c < blk.width; ++c) {
+            dBrow[k.groupOffset[c] + n] += sB[c];
+            dCrow[k.groupOffset[c] + n] += sC[c];
+          }
         }
       }
+      storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
+      float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
+      float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
+      for (int c = 0; c < blk.width; ++c) dD[c] += dy[c] * u[c];
+      if (p.deltaSoftplus)
+        for (int c = 0; c < kLanes; ++c) ddt[c] = ddt[c] / (1.0f + fastExp(-raw[c]));
+      for (int c = 0; c < blk.width; ++c) dBias[c] += ddt[c];
+      storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
     }
-    storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
-    for (int c = 0; c < blk.width; ++c) dD[c] += dy[c] * u[c];
-    if (p.deltaSoftplus)
-      for (int c = 0; c < kLanes; ++c) ddt[c] = ddt[c] / (1.0f + fastExp(-raw[c]));
-    for (int c = 0; c < blk.width; ++c) dBias[c] += ddt[c];
-    storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
+    if (s.group >= 0) {  // padded lanes contributed zeros, so the 16-lane sums are exact
+      const int off = s.group * N;
+      for (int n = 0; n < N; ++n) {
+        float sb = 0.0f, sc = 0.0f;
+        for (int c = 0; c < kLanes; ++c) { sb += w.sumB[n * kLanes + c]; sc += w.sumC[n * kLanes + c]; }
+        dBrow[off + n] += sb;
+        dCrow[off + n] += sc;
+      }
+    }
   }
 }
 
-void backwardBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, Scratch& s,
-                   Partials& part) {
+// Between a (channels x states) slot at channel d0 and a block's (states x lanes) array.
+void toLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
+  std::fill(dst, dst + N * kLanes, 0.0f);
+  if (!src) return;
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) dst[n * kLanes + c] = src[c * N + n];
+}
+void fromLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) dst[c * N + n] = src[n * kLanes + c];
+}
+
+void backwardSpan(const ScanGradParams& p, const Span& s, Scratch& w, Partials& part, int task) {
   const int N = p.states;
-  std::fill(s.g.begin(), s.g.end(), 0.0f);
-  if (p.dFinalState) {
-    const float* src = static_cast<const float*>(p.dFinalState) + (int64_t(blk.b) * p.channels + blk.d0) * N;
-    for (int c = 0; c < blk.width; ++c)
-      for (int n = 0; n < N; ++n) s.g[n * kLanes + c] = src[c * N + n];
+  for (int j = 0; j < s.blocks; ++j) {
+    const BlockLanes blk = blockAt(p, s, j);
+    w.k[size_t(j)].load(p, blk);
+    const float* dFinal = p.dFinalState ? static_cast<const float*>(p.dFinalState) + (int64_t(blk.b) * p.channels + blk.d0) * N : nullptr;
+    toLanes(dFinal, blk, N, w.perBlock(w.g, j));
+    std::fill(w.perBlock(w.dA, j), w.perBlock(w.dA, j) + N * kLanes, 0.0f);
   }
-  std::fill(s.dA.begin(), s.dA.end(), 0.0f);
-  float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
-  float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
   for (int chunk = p.numChunks() - 1; chunk >= 0; --chunk) {
     const int t0 = chunk * p.chunkLength, t1 = std::min(p.length, t0 + p.chunkLength);
-    const float* start = chunkStart(p, blk, chunk);
-    std::fill(s.h0.begin(), s.h0.end(), 0.0f);
-    if (start)
-      for (int c = 0; c < blk.width; ++c)
-        for (int n = 0; n < N; ++n) s.h0[n * kLanes + c] = start[c * N + n];
-    recomputeChunk(p, blk, k, t0, t1, s);
-    reverseChunk(p, blk, k, t0, t1, s, part, dD, dBias);
+    for (int j = 0; j < s.blocks; ++j) {
+      const BlockLanes blk = blockAt(p, s, j);
+      toLanes(chunkStart(p, blk, chunk), blk, N, w.perBlock(w.h0, j));
+    }
+    recomputeChunk(p, s, t0, t1, w);
+    reverseChunk(p, s, t0, t1, w, part, task);
   }
-  float* dA = part.dA.data() + (int64_t(blk.b) * p.channels + blk.d0) * N;
-  for (int c = 0; c < blk.width; ++c)
-    for (int n = 0; n < N; ++n) dA[c * N + n] = s.dA[n * kLanes + c];
-  if (p.dInitialState) {
-    float* dst = static_cast<float*>(p.dInitialState) + (int64_t(blk.b) * p.channels + blk.d0) * N;
-    for (int c = 0; c < blk.width; ++c)
-      for (int n = 0; n < N; ++n) dst[c * N + n] = s.g[n * kLanes + c];
+  for (int j = 0; j < s.blocks; ++j) {
+    const BlockLanes blk = blockAt(p, s, j);
+    fromLanes(w.perBlock(w.dA, j), blk, N, part.dA.data() + (int64_t(blk.b) * p.channels + blk.d0) * N);
+    if (p.dInitialState)
+      fromLanes(w.perBlock(w.g, j), blk, N, static_cast<float*>(p.dInitialState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
   }
 }
 
@@ -181,8 +256,8 @@ void reducePartials(const ScanGradParams& p, const Partials& part) {
     float* dC = static_cast<float*>(p.dC) + r * GN;
     std::fill(dB, dB + GN, 0.0f);
     std::fill(dC, dC + GN, 0.0f);
-    for (int blk = 0; blk < part.blocks; ++blk) {
-      const int64_t off = ((b * part.blocks + blk) * p.length + t) * GN;
+    for (int sp = 0; sp < part.spans; ++sp) {
+      const int64_t off = ((b * part.spans + sp) * p.length + t) * GN;
       for (int64_t j = 0; j < GN; ++j) { dB[j] += part.dB[off + j]; dC[j] += part.dC[off + j]; }
     }
   }
@@ -211,26 +286,21 @@ void scanBackwardCpu(const ScanGradParams& p) {
     throw std::invalid_argument("scanBackwardCpu: dout, du, ddelta, dA, dB, dC and chunkStates are required");
   if (p.z && !p.dz) throw std::invalid_argument("scanBackwardCpu: dz is required when z is given");
   Partials part;
-  part.blocks = blocksPerBatch(p);
+  part.spans = spansPerBatch(p);
   const int64_t GN = int64_t(p.groups) * p.states;
-  part.dB.assign(int64_t(p.batch) * part.blocks * p.length * GN, 0.0f);
+  part.dB.assign(int64_t(p.batch) * part.spans * p.length * GN, 0.0f);
   part.dC.assign(part.dB.size(), 0.0f);
   part.dA.assign(int64_t(p.batch) * p.channels * p.states, 0.0f);
   part.dD.assign(int64_t(p.batch) * p.channels, 0.0f);
   part.dBias.assign(part.dD.size(), 0.0f);
-  const int tasks = p.batch * part.blocks;
+  const int tasks = p.batch * part.spans;
 #pragma omp parallel num_threads(p.numThreads)
   {
     FlushDenormals ftz;
-    BlockConstants k;
-    Scratch s;
-    s.size(p.chunkLength, p.states);
-#pragma omp for schedule(static)
-    for (int task = 0; task < tasks; ++task) {
-      BlockLanes blk = blockOf(p, task);
-      k.load(p, blk);
-      backwardBlock(p, blk, k, s, part);
-    }
+    Scratch w;
+    w.size(p.chunkLength, p.states);
+#pragma omp for schedule(dynamic)
+    for (int task = 0; task < tasks; ++task) backwardSpan(p, spanOf(p, task), w, part, task);
   }
   reducePartials(p, part);
 }

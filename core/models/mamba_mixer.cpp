@@ -1,6 +1,7 @@
 #include "core/models/mamba_mixer.h"
 
 #include "core/ops/selective_scan_op.h"
+#include "core/ops/selective_scan_queries_op.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -111,9 +112,22 @@ std::pair<Tensor, Tensor> MambaMixer::advance(const Projected& p, const Tensor& 
   return {y * F::silu(p.z), h2};
 }
 
+// Each query is one more scan step from the stream's end state, independently of the others, in one fused
+// operation (core/ops/selective_scan_queries_op.h). LibTorch ops would materialise and save several
+// (B, Q, E, N) tensors for the backward: they were a third of a small training step.
 Tensor MambaMixer::queries(const Tensor& xq, const MixerCache& cache) {
   Projected p = projectQueries(xq, cache.tensors[1]);
-  return m_outProj->forward(advance(p, cache.tensors[0]).first);
+  ScanInputs in;
+  in.u = p.xc;
+  in.delta = F::linear(p.dtRaw, m_dtProj->weight);
+  in.A = A();
+  in.B = p.B;
+  in.C = p.C;
+  in.D = m_d;
+  in.z = p.z;
+  in.deltaBias = m_dtProj->bias;
+  in.deltaSoftplus = true;
+  return m_outProj->forward(selectiveScanQueries(in, cache.tensors[0]));
 }
 
 Tensor MambaMixer::step(const Tensor& x, MixerCache& cache) {

@@ -133,8 +133,8 @@ class TestModels : public QObject {
     }
     for (size_t i = 0; i < cpu.size(); ++i) {
       // Relative, with an absolute floor: a gradient that nearly cancels (a layer's D here: ~2e-8) keeps
-      // only float32 noise, which differs between any two summation orders.
-      const double diff = maxDiff(cpu[i], emulated[i]), bound = 1e-4 * cpu[i].abs().max().item<double>() + 1e-9;
+      // only float32 noise (~1e-9 here), which differs between any two summation orders.
+      const double diff = maxDiff(cpu[i], emulated[i]), bound = 1e-4 * cpu[i].abs().max().item<double>() + 1e-8;
       QVERIFY2(diff <= bound, qPrintable(QString("value %1 (0: stream, 1: queries, then gradients) differs by %2 > %3")
                                              .arg(i).arg(diff).arg(bound)));
     }
