@@ -1,5 +1,6 @@
 #include "core/models/mamba_mixer.h"
 
+#include "core/ops/causal_conv_op.h"
 #include "core/ops/selective_scan_op.h"
 #include "core/ops/selective_scan_queries_op.h"
 
@@ -76,7 +77,7 @@ MambaMixer::Projected MambaMixer::projectWith(const Tensor& x, const Tensor& win
   auto xz = m_inProj->forward(x).split(E, -1);
   p.xin = xz[0];
   p.z = xz[1];
-  p.xc = F::silu(window.defined() ? m_conv.queries(p.xin, window) : m_conv.forward(p.xin));
+  p.xc = window.defined() ? F::silu(m_conv.queries(p.xin, window)) : causalConvSilu(p.xin, m_conv.weight, m_conv.bias);
   auto dbc = m_xProj->forward(p.xc).split_with_sizes({R, N, N}, -1);
   p.dtRaw = dbc[0];
   p.B = dbc[1];

@@ -1,5 +1,7 @@
 #include "core/models/s4_mixer.h"
 
+#include "core/ops/causal_conv_op.h"
+
 #include <torch/fft.h>
 
 #include <cmath>
@@ -146,7 +148,7 @@ Tensor S4MambaMixer::gateDropout(const Tensor& y) {
 Tensor S4MambaMixer::forward(const Tensor& x, MixerCache* cache) {
   const int64_t E = m_o.expand * m_o.dModel;
   auto xz = m_inProj->forward(x).split(E, -1);
-  Tensor xc = F::silu(m_conv.forward(xz[0]));
+  Tensor xc = causalConvSilu(xz[0], m_conv.weight, m_conv.bias);
   if (cache) {
     cache->tensors = {m_s4->finalState(xc), CausalConv::lastWindow(xz[0], m_o.dConv)};
     cache->length = x.size(1);
