@@ -1,6 +1,7 @@
 // The fused causal depthwise convolution + SiLU (causal_conv.h). Threads take batch elements; every inner loop
 // runs over contiguous channels, so it vectorises. The backward recomputes the pre-activation (one multiply-add
 // per tap) rather than keeping it, and sums the weight and bias gradients per thread, reduced at the end.
+#include "kernels/cpu_isa_namespace.h"
 #include "kernels/causal_conv.h"
 
 #include "kernels/cpu_math.h"
@@ -11,6 +12,7 @@
 #include <vector>
 
 namespace continua::kernels {
+namespace CONTINUA_CPU_ISA {  // one build per instruction set; cpu_dispatch.cpp picks one at run time
 using namespace cpu;
 
 namespace {
@@ -114,4 +116,5 @@ void causalConvSiluBackwardCpu(const CausalConvGradParams& p) {
   }
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels

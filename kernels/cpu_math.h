@@ -8,7 +8,12 @@
 #include <cstring>
 #include <xmmintrin.h>
 
+#include "kernels/cpu_isa_namespace.h"
+
 namespace continua::kernels::cpu {
+// Compiled once per instruction set (kernels/CMakeLists.txt): the inline namespace keeps each build's inline
+// functions apart, so the linker never hands AVX-512 code to a baseline caller.
+inline namespace CONTINUA_CPU_ISA {
 
 // Flush-to-zero and denormals-are-zero for the calling thread while in scope. Decaying states and exp tails
 // produce denormals, and each one costs a microcode assist: measured 2-2.5x slower scans without this.
@@ -26,7 +31,9 @@ class FlushDenormals {
 
 inline float fastExp(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
-  const float k = std::floor(x * 1.44269504088896341f + 0.5f);
+  // k = floor(x log2(e) + 1/2) through a truncating int conversion of a value made positive by +128 (x >= -87,
+  // so it is > 2): no compare and no std::floor, which needs SSE4.1's roundps, so the baseline build vectorises.
+  const float k = static_cast<float>(static_cast<int32_t>(x * 1.44269504088896341f + 128.5f)) - 128.0f;
   const float r = x - k * 0.693359375f + k * 2.12194440e-4f;  // x - k*ln2 in two parts (Cody-Waite)
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -81,4 +88,5 @@ inline float softplus(float x) {
   return x > 20.0f ? x : soft;
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels::cpu

@@ -5,7 +5,12 @@
 
 #include <vector>
 
+#include "kernels/cpu_isa_namespace.h"
+
 namespace continua::kernels::cpu {
+// Compiled once per instruction set (kernels/CMakeLists.txt): the inline namespace keeps each build's inline
+// functions apart, so the linker never hands AVX-512 code to a baseline caller.
+inline namespace CONTINUA_CPU_ISA {
 
 constexpr int kLanes = 16;  // channels per block: two AVX2 vectors; every inner loop runs over all lanes
 
@@ -95,4 +100,5 @@ inline void stateLanes(const float* row, const BlockLanes& blk, const BlockConst
   }
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels::cpu

@@ -5,6 +5,7 @@
 // with one horizontal 16-lane sum per (t, state) for the whole span instead of one per block (they were most of
 // the backward's extra cost); across spans and batch, sums go to per-task partials reduced after the parallel
 // loop, so no two threads ever write the same value.
+#include "kernels/cpu_isa_namespace.h"
 #include "kernels/selective_scan_cpu.h"
 
 #include <omp.h>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 
 namespace continua::kernels {
+namespace CONTINUA_CPU_ISA {  // one build per instruction set; cpu_dispatch.cpp picks one at run time
 using namespace cpu;
 
 namespace {
@@ -305,4 +307,5 @@ void scanBackwardCpu(const ScanGradParams& p) {
   reducePartials(p, part);
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels

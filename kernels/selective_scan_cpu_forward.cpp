@@ -2,6 +2,7 @@
 // tasks across OpenMP threads; inside a task the time loop is sequential and every inner loop runs over the
 // 16 channel lanes, so it vectorises (exp included, see cpu_math.h). The state of a block lives in a
 // (states x lanes) array that stays in L1.
+#include "kernels/cpu_isa_namespace.h"
 #include "kernels/selective_scan_cpu.h"
 
 #include <omp.h>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 
 namespace continua::kernels {
+namespace CONTINUA_CPU_ISA {  // one build per instruction set; cpu_dispatch.cpp picks one at run time
 using namespace cpu;
 
 namespace {
@@ -145,4 +147,5 @@ void scanStepCpu(const ScanStepParams& p) {
   }
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels

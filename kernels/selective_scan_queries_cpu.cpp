@@ -2,6 +2,7 @@
 // over queries and, for each, over blocks of 16 channel lanes, so the channel-sums of dB and dC are vector
 // sums across blocks with one horizontal sum per (query, state) — not one per block — and the state gradient
 // of every channel stays in a (channels x states) buffer in L1/L2 while all the batch's queries add to it.
+#include "kernels/cpu_isa_namespace.h"
 #include "kernels/selective_scan_queries.h"
 
 #include "kernels/cpu_math.h"
@@ -13,6 +14,7 @@
 #include <vector>
 
 namespace continua::kernels {
+namespace CONTINUA_CPU_ISA {  // one build per instruction set; cpu_dispatch.cpp picks one at run time
 using namespace cpu;
 
 namespace {
@@ -208,4 +210,5 @@ void queryStepBackwardCpu(const QueryStepGradParams& p) {
   }
 }
 
+}  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels

@@ -14,7 +14,7 @@ deps="$root/.devdeps/root/usr"
 # The whole configure and build log goes to $OUT: when it fails there, the next session reads why.
 {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONTINUA_BUILD_GUI=OFF -DCONTINUA_BUILD_TESTS=OFF \
-    -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCONTINUA_WITH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCONTINUA_NATIVE_ARCH=OFF \
+    -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=ON -DCONTINUA_WITH_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_PREFIX_PATH="$torch_prefix;$deps"
   cmake --build build-gpu -j"$(nproc)"
 } 2>&1 | tee -a "$out/build.txt"

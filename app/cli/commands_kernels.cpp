@@ -3,6 +3,7 @@
 #include "core/bench/bench.h"
 #include "core/check/kernel_check.h"
 #include "core/util/table.h"
+#include "kernels/cpu_dispatch.h"
 
 #include <cstdio>
 #include <iostream>
@@ -26,7 +27,8 @@ struct CheckKernelsOptions {
 int runCheckKernels(const CheckKernelsOptions& opts) {
   using namespace continua::core;
   const uint64_t seed = std::random_device{}();
-  std::cout << "Selective-scan parity against the float64 reference (seed " << seed << ")\n\n";
+  std::cout << "Selective-scan parity against the float64 reference (seed " << seed << "); the CPU kernels run the "
+            << kernels::cpuIsaName(kernels::activeCpuIsa()) << " build here, every build this processor supports is checked\n\n";
   TextTable table({"case", "device", "dtype", "quantity", "rel. error", "bound", "result"});
   int failures = 0;
   auto add = [&](const std::vector<CheckRow>& rows) {
@@ -36,14 +38,15 @@ int runCheckKernels(const CheckKernelsOptions& opts) {
     }
   };
   const bool gpu = !opts.skipCuda && cudaAvailable();
-  std::vector<std::string> devices{"cpu"};
+  std::vector<std::string> devices;  // every build of the CPU kernels this processor can run
+  for (kernels::CpuIsa isa : kernels::supportedCpuIsas()) devices.push_back("cpu/" + kernels::cpuIsaName(isa));
   if (gpu) devices.push_back("cuda");
   if (opts.emulateCuda) devices.push_back("cuda-emulated");
   for (const ScanCase& c : standardScanCases()) {
     add(checkReferenceAgreement(c, seed));
     for (const std::string& dev : devices) {
       add(checkScanCase(c, dev, "float32", seed));
-      if (dev != "cpu") add(checkScanCase(c, dev, "bfloat16", seed));
+      if (dev.rfind("cpu", 0) != 0) add(checkScanCase(c, dev, "bfloat16", seed));
       add(checkScanStreaming(c, dev, seed));
     }
   }

@@ -1,5 +1,7 @@
 #include "core/check/kernel_check.h"
 
+#include "kernels/cpu_dispatch.h"
+
 #include "core/ops/selective_scan_op.h"
 
 #include <torch/torch.h>
@@ -90,18 +92,33 @@ std::vector<CheckRow> compare(const ScanCase& c, const ScanRun& got, const ScanR
   return rows;
 }
 
-// "cpu", "cuda", or "cuda-emulated": the CUDA kernels' source on the CPU under the SIMT emulator.
+// "cpu" (the build the processor runs), "cpu/baseline", "cpu/avx2", "cpu/avx512" (that build of the CPU
+// kernels), "cuda", or "cuda-emulated": the CUDA kernels' source on the CPU under the SIMT emulator.
 struct KernelDevice {
   torch::Device torchDevice;
   bool emulateCuda;
+  std::optional<kernels::CpuIsa> isa;
 };
 
 KernelDevice kernelDevice(const std::string& name) {
-  if (name == "cuda") return {torch::Device(torch::kCUDA), false};
-  if (name == "cuda-emulated") return {torch::Device(torch::kCPU), true};
-  if (name == "cpu") return {torch::Device(torch::kCPU), false};
-  throw std::invalid_argument("kernel check: device must be cpu, cuda or cuda-emulated, got '" + name + "'");
+  if (name == "cuda") return {torch::Device(torch::kCUDA), false, std::nullopt};
+  if (name == "cuda-emulated") return {torch::Device(torch::kCPU), true, std::nullopt};
+  if (name == "cpu") return {torch::Device(torch::kCPU), false, std::nullopt};
+  for (kernels::CpuIsa isa : kernels::supportedCpuIsas())
+    if (name == "cpu/" + kernels::cpuIsaName(isa)) return {torch::Device(torch::kCPU), false, isa};
+  throw std::invalid_argument("kernel check: device must be cpu, cpu/<isa this processor runs>, cuda or cuda-emulated, got '" +
+                              name + "'");
 }
+
+// Holds whatever a device name asks for (the emulator, a build of the CPU kernels) while a check runs.
+struct DeviceScope {
+  std::optional<EmulatedCudaScope> emulation;
+  std::optional<kernels::CpuIsaScope> isa;
+  explicit DeviceScope(const KernelDevice& d) {
+    if (d.emulateCuda) emulation.emplace();
+    if (d.isa) isa.emplace(*d.isa);
+  }
+};
 
 }  // namespace
 
@@ -147,8 +164,7 @@ std::vector<CheckRow> checkScanCase(const ScanCase& c, const std::string& device
   ScanTensors t = quantised(makeInputs(c, seed), type);
   ScanRun ref = runScan(t, c, torch::kCPU, torch::kFloat64, false);
   const KernelDevice dev = kernelDevice(device);
-  std::optional<EmulatedCudaScope> emulation;
-  if (dev.emulateCuda) emulation.emplace();
+  DeviceScope scope(dev);
   ScanRun got = runScan(t, c, dev.torchDevice, type, false);
   return compare(c, got, ref, device, dtype, scanErrorBound(dtype));
 }
@@ -164,8 +180,7 @@ std::vector<CheckRow> checkScanStreaming(const ScanCase& c, const std::string& d
   ScanTensors t = makeInputs(c, seed);
   const KernelDevice kd = kernelDevice(device);
   const torch::Device dev = kd.torchDevice;
-  std::optional<EmulatedCudaScope> emulation;
-  if (kd.emulateCuda) emulation.emplace();
+  DeviceScope scope(kd);
   auto f = [&](const Tensor& x) { return x.defined() ? x.to(dev, torch::kFloat32) : x; };
   torch::NoGradGuard noGrad;
   ScanInputs full{f(t.u), f(t.delta), f(t.A), f(t.B), f(t.C), f(t.D), f(t.z), f(t.bias), f(t.h0), c.softplus};

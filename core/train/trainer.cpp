@@ -63,7 +63,7 @@ void setLearningRate(torch::optim::Optimizer& opt, double lr) {
 json environmentJson(const std::string& device, int64_t seed) {
   Environment e = currentEnvironment(device);
   return {{"continua", e.continuaVersion}, {"commit", e.gitCommit}, {"libtorch", e.torchVersion}, {"blas", e.blas},
-          {"threads", e.threads}, {"cpu", e.cpuModel}, {"device", e.device}, {"seed", seed}};
+          {"threads", e.threads}, {"cpu", e.cpuModel}, {"cpu_kernels", e.cpuKernels}, {"device", e.device}, {"seed", seed}};
 }
 
 torch::Tensor generatorState(at::Generator& g) {

@@ -1,5 +1,7 @@
 #include "core/util/environment.h"
 
+#include "kernels/cpu_dispatch.h"
+
 #include <malloc.h>
 
 #include "continua_version.h"
@@ -56,13 +58,14 @@ Environment currentEnvironment(const std::string& device) {
   e.threads = at::get_num_threads();
   e.device = device;
   e.cpuModel = cpuModel();
+  e.cpuKernels = kernels::cpuIsaName(kernels::activeCpuIsa());
   return e;
 }
 
 std::string describe(const Environment& e) {
   std::ostringstream s;
   s << "continua " << e.continuaVersion << " (" << e.gitCommit << "), LibTorch " << e.torchVersion << ", BLAS "
-    << e.blas << ", " << e.threads << " thread(s), " << e.cpuModel << ", device " << e.device;
+    << e.blas << ", " << e.threads << " thread(s), " << e.cpuModel << " (" << e.cpuKernels << " kernels), device " << e.device;
   return s.str();
 }
 

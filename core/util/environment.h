@@ -7,6 +7,7 @@ namespace continua::core {
 
 struct Environment {
   std::string continuaVersion, gitCommit, torchVersion, blas, device, cpuModel;
+  std::string cpuKernels;  // the build of the CPU kernels that runs: baseline, avx2 or avx512
   int threads = 1;
 };
 

@@ -13,6 +13,7 @@
 #include "core/train/task_runner.h"
 #include "core/train/trainer.h"
 #include "tests/core/reference_models.h"
+#include "kernels/cpu_dispatch.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -168,6 +169,32 @@ class TestParity : public QObject {
     (mine * probe).sum().backward();
     (theirs * probe).sum().backward();
     compareGradients(*model, w, kGradientTolerance, family + " (queries)");
+  }
+
+  // Every build of the CPU kernels (scan, query steps, conv) against the reference: a package may run any of them.
+  void mambaOnEveryCpuBuildMatchesReference_data() {
+    QTest::addColumn<int>("isa");
+    for (auto isa : continua::kernels::supportedCpuIsas())
+      QTest::newRow(continua::kernels::cpuIsaName(isa).c_str()) << int(isa);
+  }
+  void mambaOnEveryCpuBuildMatchesReference() {
+    QFETCH(int, isa);
+    continua::kernels::CpuIsaScope scope(static_cast<continua::kernels::CpuIsa>(isa));
+    torch::manual_seed(21);
+    const ModelConfig c = small("mamba");
+    auto model = makeSequenceModel(c);
+    ref::Weights w = weightsOf(*model);
+    Tensor stream = torch::randn({2, 7, c.dModel}), queries = torch::randn({2, 3, c.dModel}), probe = torch::randn({2, 3, c.dModel});
+    Tensor mine = model->run(stream, queries).queries;
+    std::vector<Tensor> answers;
+    for (int64_t q = 0; q < 3; ++q)
+      answers.push_back(ref::stack(blockOrder("mamba", c.layers), w, "",
+                                   torch::cat({stream, queries.index({Slice(), Slice(q, q + 1)})}, 1), sizesOf(c)).index({Slice(), -1}));
+    Tensor theirs = torch::stack(answers, 1);
+    QVERIFY(relativeDiff(mine, theirs) < kOutputTolerance);
+    (mine * probe).sum().backward();
+    (theirs * probe).sum().backward();
+    compareGradients(*model, w, kGradientTolerance, QString::fromStdString(continua::kernels::cpuIsaName(static_cast<continua::kernels::CpuIsa>(isa))));
   }
 
   void steppingMatchesReference_data() { families(); }

@@ -2,6 +2,7 @@
 // against LibTorch ops and against finite differences, streaming against the full scan, and bad input.
 #include "core/check/kernel_check.h"
 #include "core/ops/selective_scan_op.h"
+#include "kernels/cpu_dispatch.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -38,6 +39,25 @@ class TestSelectiveScan : public QObject {
     const uint64_t seed = freshSeed();
     qInfo("seed %llu", static_cast<unsigned long long>(seed));
     verifyRows(checkScanCase(standardScanCases()[index], "cpu", "float32", seed));
+  }
+
+  // Every build of the CPU kernels this processor can run (the dispatcher runs the widest; a package must
+  // also run on machines without AVX-512 or AVX2).
+  void everyCpuBuildMatchesReference_data() {
+    QTest::addColumn<int>("index");
+    QTest::addColumn<QString>("isa");
+    const auto cases = standardScanCases();
+    for (auto isa : continua::kernels::supportedCpuIsas())
+      for (int i = 0; i < int(cases.size()); ++i)
+        QTest::newRow((continua::kernels::cpuIsaName(isa) + " " + cases[i].name).c_str())
+            << i << QString::fromStdString(continua::kernels::cpuIsaName(isa));
+  }
+  void everyCpuBuildMatchesReference() {
+    QFETCH(int, index);
+    QFETCH(QString, isa);
+    const uint64_t seed = freshSeed();
+    verifyRows(checkScanCase(standardScanCases()[index], "cpu/" + isa.toStdString(), "float32", seed));
+    verifyRows(checkScanStreaming(standardScanCases()[index], "cpu/" + isa.toStdString(), seed));
   }
 
   void referenceKernelMatchesTorchOps_data() { float32MatchesReference_data(); }
