@@ -21,6 +21,7 @@ namespace continua::kernels {
   void queryStepBackwardCpu(const QueryStepGradParams&);                 \
   void causalConvSiluForwardCpu(const CausalConvParams&);                \
   void causalConvSiluBackwardCpu(const CausalConvGradParams&);           \
+  double expRooflineGelems(int threads);                                 \
   }
 CONTINUA_DECLARE_CPU_KERNELS(isa_baseline)
 CONTINUA_DECLARE_CPU_KERNELS(isa_avx2)
@@ -99,5 +100,14 @@ CONTINUA_DISPATCH(queryStepForwardCpu, QueryStepParams)
 CONTINUA_DISPATCH(queryStepBackwardCpu, QueryStepGradParams)
 CONTINUA_DISPATCH(causalConvSiluForwardCpu, CausalConvParams)
 CONTINUA_DISPATCH(causalConvSiluBackwardCpu, CausalConvGradParams)
+
+double cpuExpRooflineGelems(int threads) {
+  switch (current()) {
+    case CpuIsa::Avx512: return isa_avx512::expRooflineGelems(threads);
+    case CpuIsa::Avx2: return isa_avx2::expRooflineGelems(threads);
+    case CpuIsa::Baseline: break;
+  }
+  return isa_baseline::expRooflineGelems(threads);
+}
 
 }  // namespace continua::kernels

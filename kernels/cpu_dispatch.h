@@ -12,6 +12,10 @@ enum class CpuIsa { Baseline, Avx2, Avx512 };
 CpuIsa activeCpuIsa();
 std::string cpuIsaName(CpuIsa isa);  // "baseline", "avx2", "avx512"
 std::vector<CpuIsa> supportedCpuIsas();  // every build this processor can run, narrowest first
+// Billions of (exp + 2 multiply-adds) per second, vectorised, on every given thread: the ceiling of the scan's
+// forward on this CPU with the active build (reference/perf.md §4), measured when called (~0.1 s).
+double cpuExpRooflineGelems(int threads);
+
 // For tests and check-kernels: run a given (supported) build until the scope ends.
 class CpuIsaScope {
  public:

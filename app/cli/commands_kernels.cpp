@@ -79,7 +79,9 @@ void registerKernelCommands(CLI::App& app) {
   scan->add_option("--repeats", scanOpts.repeats, "Timed repetitions per cell (median reported)");
   scan->add_option("--shape", scanOpts.shape, "One shape instead of the grid: B L D N")->expected(4);
   scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
-  scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the (slow) LibTorch-ops reference");
+  scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the LibTorch-ops references");
+  scan->add_flag("--slice-reference", scanOpts.sliceReference,
+                 "Also the per-step-slice LibTorch loop of selective_scan_ref (its backward is O(L^2): minutes)");
   scan->add_option("--device", scanOpts.device, "cpu, cuda or all (default: all that are present)")
       ->check(CLI::IsMember({"cpu", "cuda", "all"}));
   scan->callback([] { setExitCode(core::runScanBenchmark(scanOpts, std::cout)); });

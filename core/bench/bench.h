@@ -14,6 +14,7 @@ struct ScanBenchOptions {
   int repeats = 5;
   bool quick = false;
   bool skipReference = false;
+  bool sliceReference = false;  // also the per-step-slice LibTorch loop (O(L^2) backward: minutes at L = 512)
   std::vector<int64_t> shape;  // B, L, D, N: benchmark this one shape instead of the grid
   std::string device = "all";  // "cpu", "cuda" or "all" (CUDA rows need a visible GPU)
 };

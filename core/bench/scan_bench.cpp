@@ -7,6 +7,7 @@
 #include "core/ops/selective_scan_op.h"
 #include "core/util/environment.h"
 #include "core/util/table.h"
+#include "kernels/cpu_dispatch.h"
 #include "kernels/selective_scan.h"
 
 #include <nlohmann/json.hpp>
@@ -49,10 +50,16 @@ struct PassTimes {
   double fwdMs = 0, fwdBwdMs = 0;
 };
 
-PassTimes timeScan(const ScanShape& s, bool torchOps, int repeats) {
+// What is timed: our kernels, or a LibTorch-ops loop (core/ops/selective_scan_op.h).
+enum class Impl { Kernel, CarefulLoop, SliceLoop };
+
+PassTimes timeScan(const ScanShape& s, Impl impl, int repeats) {
   ScanInputs in = benchInputs(s, true);
   Tensor dout = torch::randn_like(in.u);
-  auto fwd = [&] { return torchOps ? selectiveScanTorchOps(in) : selectiveScan(in); };
+  auto fwd = [&] {
+    if (impl == Impl::Kernel) return selectiveScan(in);
+    return selectiveScanTorchOps(in, impl == Impl::CarefulLoop ? TorchLoop::Unbind : TorchLoop::PerStepSlice);
+  };
   const bool cuda = s.device == "cuda";
   PassTimes t;
   t.fwdMs = medianMs([&] { torch::NoGradGuard g; fwd(); }, repeats, cuda);
@@ -150,34 +157,44 @@ int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
   if (haveFloors)
     out << "GPU: " << gpu.name << ", sm_" << gpu.major << gpu.minor << ", " << gpu.multiprocessors << " SMs at "
         << fmt(gpu.clockKHz / 1e6, 2) << " GHz; floors per reference/perf.md section 5 (16 exp2/clock/SM)\n";
-  out << "\n";
-  TextTable table({"B", "L", "D", "N", "dtype", "device", "fwd ms", "bwd ms", "fwd+bwd ms", "Gelem/s", "ref fwd ms",
-                   "ref fwd+bwd ms", "fwd speed-up", "fwd+bwd speed-up", "fwd % copy BW", "fwd / floor",
+  // The CPU's ceiling for the forward: one vectorised exp + two multiply-adds per element on every thread.
+  const double roofline = o.device != "cuda" ? kernels::cpuExpRooflineGelems(std::max(1, o.threads)) : 0.0;
+  if (roofline > 0)
+    out << "CPU exp roofline (exp + 2 FMA per element, " << kernels::cpuIsaName(kernels::activeCpuIsa()) << ", "
+        << o.threads << " thread(s)): " << fmt(roofline, 2) << " Gelem/s, measured in this run\n";
+  out << "references: loop = LibTorch ops one step at a time from one unbind (backward O(L), the fair one); "
+         "slice-loop = x[:, t] at every step as selective_scan_ref does (backward O(L^2); --slice-reference)\n\n";
+  TextTable table({"B", "L", "D", "N", "dtype", "device", "fwd ms", "bwd ms", "fwd+bwd ms", "bwd / fwd", "fwd % roofline",
+                   "loop fwd+bwd ms", "vs loop", "slice-loop fwd+bwd ms", "vs slice-loop", "fwd % copy BW", "fwd / floor",
                    "fwd+bwd / floor"});
   nlohmann::json results = nlohmann::json::array();
   for (const ScanShape& s : grid(o)) {
-    PassTimes k = timeScan(s, false, o.repeats);
-    PassTimes ref;
+    PassTimes k = timeScan(s, Impl::Kernel, o.repeats);
     const bool reference = !o.skipReference && s.withReference;
-    if (reference) ref = timeScan(s, true, std::max(1, std::min(o.repeats, 3)));
+    const bool slice = reference && o.sliceReference;
+    const int refRepeats = std::max(1, std::min(o.repeats, 3));
+    PassTimes loop = reference ? timeScan(s, Impl::CarefulLoop, refRepeats) : PassTimes{};
+    PassTimes sliced = slice ? timeScan(s, Impl::SliceLoop, 1) : PassTimes{};
     const double elems = double(s.batch) * s.length * s.channels * s.states;
-    const double gelem = elems / (k.fwdBwdMs * 1e-3) / 1e9;
+    const double rooflineFrac = s.device == "cpu" && roofline > 0 ? elems / (k.fwdMs * 1e-3) / (roofline * 1e9) : 0.0;
     const double bwFrac = s.device == "cuda" ? minimalBytes(s, false) / (k.fwdMs * 1e-3) / 1e9 / copyGBs : 0.0;
     const bool onGpu = s.device == "cuda" && haveFloors;
     const GpuFloors floors = onGpu ? gpuFloors(s, gpu, copyGBs) : GpuFloors{};
     auto orDash = [](bool have, const std::string& v) { return have ? v : std::string("-"); };
+    const double bwd = k.fwdBwdMs - k.fwdMs;
     table.addRow({std::to_string(s.batch), std::to_string(s.length), std::to_string(s.channels), std::to_string(s.states),
-                  s.dtype, s.device, fmt(k.fwdMs, 3), fmt(k.fwdBwdMs - k.fwdMs, 3), fmt(k.fwdBwdMs, 3), fmt(gelem, 3),
-                  orDash(reference, fmt(ref.fwdMs, 1)), orDash(reference, fmt(ref.fwdBwdMs, 1)),
-                  orDash(reference, fmt(ref.fwdMs / k.fwdMs, 1) + "x"), orDash(reference, fmt(ref.fwdBwdMs / k.fwdBwdMs, 1) + "x"),
-                  orDash(s.device == "cuda", fmt(100 * bwFrac, 1)), orDash(onGpu, fmt(k.fwdMs / floors.fwdMs, 2) + "x"),
-                  orDash(onGpu, fmt(k.fwdBwdMs / floors.fwdBwdMs, 2) + "x")});
+                  s.dtype, s.device, fmt(k.fwdMs, 3), fmt(bwd, 3), fmt(k.fwdBwdMs, 3), fmt(bwd / k.fwdMs, 2),
+                  orDash(rooflineFrac > 0, fmt(100 * rooflineFrac, 1)), orDash(reference, fmt(loop.fwdBwdMs, 1)),
+                  orDash(reference, fmt(loop.fwdBwdMs / k.fwdBwdMs, 1) + "x"), orDash(slice, fmt(sliced.fwdBwdMs, 1)),
+                  orDash(slice, fmt(sliced.fwdBwdMs / k.fwdBwdMs, 1) + "x"), orDash(s.device == "cuda", fmt(100 * bwFrac, 1)),
+                  orDash(onGpu, fmt(k.fwdMs / floors.fwdMs, 2) + "x"), orDash(onGpu, fmt(k.fwdBwdMs / floors.fwdBwdMs, 2) + "x")});
     auto jsonOr = [](bool have, double v) { return have ? nlohmann::json(v) : nlohmann::json(); };
     results.push_back({{"batch", s.batch}, {"length", s.length}, {"channels", s.channels}, {"states", s.states},
-                       {"dtype", s.dtype}, {"device", s.device}, {"fwd_ms", k.fwdMs}, {"bwd_ms", k.fwdBwdMs - k.fwdMs},
+                       {"dtype", s.dtype}, {"device", s.device}, {"fwd_ms", k.fwdMs}, {"bwd_ms", bwd},
                        {"fwd_bwd_ms", k.fwdBwdMs}, {"elements_per_s", elems / (k.fwdBwdMs * 1e-3)},
-                       {"reference_fwd_ms", jsonOr(reference, ref.fwdMs)},
-                       {"reference_fwd_bwd_ms", jsonOr(reference, ref.fwdBwdMs)},
+                       {"fwd_fraction_of_roofline", jsonOr(rooflineFrac > 0, rooflineFrac)},
+                       {"loop_fwd_ms", jsonOr(reference, loop.fwdMs)}, {"loop_fwd_bwd_ms", jsonOr(reference, loop.fwdBwdMs)},
+                       {"slice_loop_fwd_bwd_ms", jsonOr(slice, sliced.fwdBwdMs)},
                        {"fwd_fraction_of_copy_bandwidth", jsonOr(s.device == "cuda", bwFrac)},
                        {"floor_fwd_ms", jsonOr(onGpu, floors.fwdMs)},
                        {"floor_fwd_bwd_ms", jsonOr(onGpu, floors.fwdBwdMs)}});
@@ -191,7 +208,8 @@ int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
   if (!o.jsonPath.empty()) {
     nlohmann::json doc = {{"environment", {{"version", env.continuaVersion}, {"commit", env.gitCommit},
                                            {"torch", env.torchVersion}, {"blas", env.blas}, {"threads", env.threads},
-                                           {"cpu", env.cpuModel}, {"copy_GBps", copyGBs},
+                                           {"cpu", env.cpuModel}, {"cpu_kernels", env.cpuKernels},
+                                           {"cpu_exp_roofline_gelems", roofline}, {"copy_GBps", copyGBs},
                                            {"gpu", haveFloors ? nlohmann::json({{"name", gpu.name},
                                                                                 {"multiprocessors", gpu.multiprocessors},
                                                                                 {"clock_kHz", gpu.clockKHz}})

@@ -208,7 +208,7 @@ ScanOutputs selectiveScan(const ScanInputs& raw) {
   return {out, outs[1]};
 }
 
-ScanOutputs selectiveScanTorchOps(const ScanInputs& raw) {
+ScanOutputs selectiveScanTorchOps(const ScanInputs& raw, TorchLoop loop) {
   ScanInputs in = normalised(raw);
   validate(in);
   const int64_t D = in.u.size(2), G = in.B.size(2), L = in.u.size(1);
@@ -223,9 +223,17 @@ ScanOutputs selectiveScanTorchOps(const ScanInputs& raw) {
                                        : torch::zeros({in.u.size(0), D, in.A.size(1)}, in.u.options());
   std::vector<Tensor> ys;
   ys.reserve(L);
-  for (int64_t t = 0; t < L; ++t) {
-    h = decay.select(1, t) * h + drive.select(1, t);
-    ys.push_back((h * Cc.select(1, t)).sum(-1));
+  if (loop == TorchLoop::Unbind) {
+    const auto decays = decay.unbind(1), drives = drive.unbind(1), readouts = Cc.unbind(1);
+    for (int64_t t = 0; t < L; ++t) {
+      h = decays[size_t(t)] * h + drives[size_t(t)];
+      ys.push_back((h * readouts[size_t(t)]).sum(-1));
+    }
+  } else {
+    for (int64_t t = 0; t < L; ++t) {
+      h = decay.select(1, t) * h + drive.select(1, t);
+      ys.push_back((h * Cc.select(1, t)).sum(-1));
+    }
   }
   Tensor y = torch::stack(ys, 1);
   if (in.D.defined()) y = y + in.u * in.D;

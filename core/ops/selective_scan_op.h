@@ -22,9 +22,14 @@ struct ScanOutputs {
 // Differentiable in every tensor input.
 ScanOutputs selectiveScan(const ScanInputs& in);
 
-// The same operation written with LibTorch ops, one time step at a time (the reference Mamba's
-// selective_scan_ref). Differentiable through LibTorch's autograd; kept for comparison and benchmarks.
-ScanOutputs selectiveScanTorchOps(const ScanInputs& in);
+// The same operation written with LibTorch ops, one time step at a time. Differentiable through LibTorch's
+// autograd; the references of the tests and benchmarks. Two ways to take the steps:
+//   Unbind      the careful loop: the per-step views come from one unbind, whose backward stacks the step
+//               gradients once, so the backward is O(L) — the fair reference a PyTorch user would write
+//   PerStepSlice  x[:, t] at every step, as the official selective_scan_ref and common Python fallbacks do:
+//               each step's backward allocates a full-size gradient, so the backward is O(L^2)
+enum class TorchLoop { Unbind, PerStepSlice };
+ScanOutputs selectiveScanTorchOps(const ScanInputs& in, TorchLoop loop = TorchLoop::PerStepSlice);
 
 // One token with a fixed-size state: u, delta, z (batch, channels); B, C (batch, states) or
 // (batch, groups, states); state (batch, channels, states) updated in place. Returns the output (batch, channels).
