@@ -79,10 +79,22 @@ const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
 
 BlockLanes blockAt(const ScanParams& p, const Span& s, int i) { return blockOf(p, s.b * blocksPerBatch(p) + s.blk0 + i); }
 
+// B_t[n] and C_t[n] per lane: one scalar for the whole block when it reads one group (Mamba: always), kept in
+// a register, or a lane array when the block's channels read several groups.
+struct Scalar {
+  float v;
+  float operator[](int) const { return v; }
+};
+struct PerLane {
+  const float* v;
+  float operator[](int c) const { return v[c]; }
+};
+
 // h_t = a_t h_{t-1} + dt u B_t and y_t += C_t h_t for one state over the lanes; a_t = exp(dt A) is kept.
-inline void recomputeState(const float* __restrict bl, const float* __restrict cl, const float* __restrict dt,
-                           const float* __restrict dtu, const float* __restrict an, const float* __restrict prev,
-                           float* __restrict h, float* __restrict a, float* __restrict y) {
+template <typename BC>
+inline void recomputeState(BC bl, BC cl, const float* __restrict dt, const float* __restrict dtu,
+                           const float* __restrict an, const float* __restrict prev, float* __restrict h,
+                           float* __restrict a, float* __restrict y) {
   for (int c = 0; c < kLanes; ++c) {
     a[c] = fastExp(dt[c] * an[c]);
     h[c] = a[c] * prev[c] + dtu[c] * bl[c];
@@ -91,19 +103,22 @@ inline void recomputeState(const float* __restrict bl, const float* __restrict c
 }
 
 // One state's adjoint step over the lanes: g_t = g_{t+1} a_{t+1} + C_t dy_t, and what it adds to du, ddt, dA and
-// to the lane-wise sums of dB_t and dC_t.
-inline void adjointState(const float* __restrict bl, const float* __restrict cl, const float* __restrict dy,
-                         const float* __restrict dt, const float* __restrict u, const float* __restrict an,
+// to the lane-wise sums of dB_t and dC_t. Grouped so each product is formed once (11 vector operations).
+template <typename BC>
+inline void adjointState(BC bl, BC cl, const float* __restrict dy, const float* __restrict dt,
+                         const float* __restrict dtu, const float* __restrict u, const float* __restrict an,
                          const float* __restrict a, const float* __restrict hp, const float* __restrict ht,
                          float* __restrict g, float* __restrict dA, float* __restrict ddt, float* __restrict du,
                          float* __restrict sumB, float* __restrict sumC) {
   for (int c = 0; c < kLanes; ++c) {
     const float gn = g[c] + cl[c] * dy[c];
+    const float gb = gn * bl[c];                 // shared by du and ddt's B u term
+    const float ha = gn * hp[c] * a[c];          // shared by ddt's decay term and dA
     sumC[c] += dy[c] * ht[c];
-    sumB[c] += gn * dt[c] * u[c];
-    du[c] += gn * dt[c] * bl[c];
-    ddt[c] += gn * (hp[c] * an[c] * a[c] + bl[c] * u[c]);
-    dA[c] += gn * hp[c] * dt[c] * a[c];
+    sumB[c] += gn * dtu[c];
+    du[c] += gb * dt[c];
+    ddt[c] += gb * u[c] + ha * an[c];
+    dA[c] += ha * dt[c];
     g[c] = gn * a[c];
   }
 }
@@ -126,10 +141,19 @@ void recomputeChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scra
       const float* prev = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
       float* h = w.state(w.hs, i, j);
       float* a = w.state(w.as, i, j);
-      for (int n = 0; n < N; ++n) {
-        stateLanes(Bt, blk, k, n, bl);
-        stateLanes(Ct, blk, k, n, cl);
-        recomputeState(bl, cl, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes, a + n * kLanes, y);
+      if (blk.group >= 0) {
+        const float* Bg = Bt + k.groupOffset[0];
+        const float* Cg = Ct + k.groupOffset[0];
+        for (int n = 0; n < N; ++n)
+          recomputeState(Scalar{Bg[n]}, Scalar{Cg[n]}, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes,
+                         a + n * kLanes, y);
+      } else {
+        for (int n = 0; n < N; ++n) {
+          stateLanes(Bt, blk, k, n, bl);
+          stateLanes(Ct, blk, k, n, cl);
+          recomputeState(PerLane{bl}, PerLane{cl}, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes,
+                         a + n * kLanes, y);
+        }
       }
     }
   }
@@ -149,7 +173,8 @@ void gateBackward(const ScanGradParams& p, const BlockLanes& blk, int t, const f
 
 void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratch& w, Partials& part, int task) {
   const int N = p.states, L = p.length, GN = p.groups * N;
-  alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dy[kLanes], du[kLanes], ddt[kLanes], bl[kLanes], cl[kLanes];
+  alignas(64) float u[kLanes], dt[kLanes], dtu[kLanes], raw[kLanes], dy[kLanes], du[kLanes], ddt[kLanes], bl[kLanes],
+      cl[kLanes];
   for (int t = t1 - 1; t >= t0; --t) {
     const int i = t - t0;
     float* dBrow = part.dB.data() + (int64_t(task) * L + t) * GN;
@@ -166,7 +191,7 @@ void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratc
       loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
       const int64_t row = (int64_t(blk.b) * L + t) * p.channels + blk.d0;
       if (p.z) gateBackward(p, blk, t, w.ys.data() + (size_t(i) * w.blocks + j) * kLanes, dy, row);
-      for (int c = 0; c < kLanes; ++c) { du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; }
+      for (int c = 0; c < kLanes; ++c) { du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; dtu[c] = dt[c] * u[c]; }
       const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
       const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
       const float* hp = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
@@ -174,16 +199,22 @@ void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratc
       const float* a = w.state(w.as, i, j);
       float* g = w.perBlock(w.g, j);
       float* dA = w.perBlock(w.dA, j);
-      for (int n = 0; n < N; ++n) {
-        stateLanes(Bt, blk, k, n, bl);
-        stateLanes(Ct, blk, k, n, cl);
-        const int o = n * kLanes;
-        if (s.group >= 0) {
-          adjointState(bl, cl, dy, dt, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt, du,
-                       w.sumB.data() + o, w.sumC.data() + o);
-        } else {  // lanes of several groups: reduce this block's lanes into their own groups' sums
+      if (s.group >= 0) {  // the whole span reads one group: vector sums across its blocks
+        const float* Bg = Bt + k.groupOffset[0];
+        const float* Cg = Ct + k.groupOffset[0];
+        for (int n = 0; n < N; ++n) {
+          const int o = n * kLanes;
+          adjointState(Scalar{Bg[n]}, Scalar{Cg[n]}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o,
+                       ddt, du, w.sumB.data() + o, w.sumC.data() + o);
+        }
+      } else {  // lanes of several groups: reduce this block's lanes into their own groups' sums
+        for (int n = 0; n < N; ++n) {
+          stateLanes(Bt, blk, k, n, bl);
+          stateLanes(Ct, blk, k, n, cl);
+          const int o = n * kLanes;
           alignas(64) float sB[kLanes] = {}, sC[kLanes] = {};
-          adjointState(bl, cl, dy, dt, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt, du, sB, sC);
+          adjointState(PerLane{bl}, PerLane{cl}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt,
+                       du, sB, sC);
           for (int c = 0; c < blk.width; ++c) {
             dBrow[k.groupOffset[c] + n] += sB[c];
             dCrow[k.groupOffset[c] + n] += sC[c];
