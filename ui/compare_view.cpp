@@ -1,5 +1,8 @@
 #include "ui/compare_view.h"
 
+#include "core/store/run_groups.h"
+#include "ui/plot_bands.h"
+#include "ui/plot_controls.h"
 #include "ui/plot_export.h"
 #include "ui/plot_style.h"
 
@@ -51,15 +54,15 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   m_plot = new QCustomPlot(this);
   m_plot->setObjectName("comparePlot");
   m_plot->legend->setVisible(true);
-  m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-  auto* exportButton = new QPushButton("Export...", this);
+  m_controls = new PlotControls(m_plot, "compare", "compare", this);
+  m_groupSeeds->setChecked(m_controls->setting("groupSeeds", false).toBool());
   auto* bar = new QHBoxLayout;
   bar->addWidget(m_showAll);
   bar->addWidget(m_groupSeeds);
   bar->addStretch();
   bar->addWidget(new QLabel("Metric:"));
   bar->addWidget(m_metric);
-  bar->addWidget(exportButton);
+  m_controls->addTo(bar);
   auto* tables = new QSplitter(Qt::Horizontal, this);
   tables->addWidget(m_config);
   tables->addWidget(m_metrics);
@@ -71,9 +74,16 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   lay->addLayout(bar);
   lay->addWidget(split, 1);
   connect(m_showAll, &QCheckBox::toggled, this, &CompareView::reload);
-  connect(m_groupSeeds, &QCheckBox::toggled, this, &CompareView::drawCurves);
-  connect(m_metric, &QComboBox::currentTextChanged, this, &CompareView::drawCurves);
-  connect(exportButton, &QPushButton::clicked, this, [this] { exportPlotInteractively(this, m_plot, "compare"); });
+  connect(m_groupSeeds, &QCheckBox::toggled, this, [this](bool on) {
+    m_controls->setSetting("groupSeeds", on);
+    drawCurves();
+  });
+  connect(m_metric, &QComboBox::currentTextChanged, this, [this] {
+    m_controls->resetView();
+    drawCurves();
+  });
+  connect(m_controls, &PlotControls::scalesChanged, this, &CompareView::drawCurves);
+  m_controls->hoverOverNamedGraphs("step");
 }
 
 void CompareView::setStore(std::shared_ptr<core::RunStore> store) {
@@ -123,60 +133,26 @@ void CompareView::drawCurves() {
   m_plot->clearPlottables();
   if (!m_store || m_runs.size() < 2) { m_plot->replot(); return; }
   const std::string key = m_metric->currentText().toStdString();
-  // Group runs whose configs are equal except for the seed (and name).
-  std::map<std::string, std::vector<int64_t>> groups;
-  for (int64_t id : m_runs) {
-    std::string signature = std::to_string(id);
-    if (m_groupSeeds->isChecked()) {
-      auto rec = m_store->getRun(id);
-      nlohmann::json cfg = rec ? rec->config : nlohmann::json();
-      cfg.erase("seed");
-      cfg.erase("name");
-      signature = cfg.dump();
-    }
-    groups[signature].push_back(id);
-  }
+  std::vector<std::vector<int64_t>> groups;
+  if (m_groupSeeds->isChecked()) groups = core::groupIgnoringSeed(*m_store, m_runs);
+  else
+    for (int64_t id : m_runs) groups.push_back({id});
   int colour = 0;
-  for (const auto& [sig, ids] : groups) {
-    std::map<int64_t, std::vector<double>> byStep;
-    for (int64_t id : ids)
-      for (const auto& p : m_store->metrics(id, key))
-        if (std::isfinite(p.value)) byStep[p.step].push_back(p.value);
-    QVector<double> x, mean, lo, hi;
-    for (const auto& [step, vals] : byStep) {
-      double m = 0, v = 0;
-      for (double d : vals) m += d;
-      m /= vals.size();
-      for (double d : vals) v += (d - m) * (d - m);
-      const double sd = vals.size() > 1 ? std::sqrt(v / (vals.size() - 1)) : 0.0;
-      x << double(step); mean << m; lo << m - sd; hi << m + sd;
+  for (const auto& ids : groups) {
+    std::vector<std::map<double, double>> series;
+    for (int64_t id : ids) {
+      std::map<double, double> s;
+      for (const auto& p : m_store->metrics(id, key)) s[double(p.step)] = p.value;
+      series.push_back(std::move(s));
     }
-    const QColor col = seriesColor(colour++);
     QString label;
     for (int64_t id : ids) label += (label.isEmpty() ? "run " : ", ") + QString::number(id);
-    if (ids.size() > 1) {
-      QCPGraph* low = m_plot->addGraph();
-      low->setData(x, lo, true);
-      low->setPen(Qt::NoPen);
-      low->removeFromLegend();
-      QCPGraph* high = m_plot->addGraph();
-      high->setData(x, hi, true);
-      high->setPen(Qt::NoPen);
-      QColor band = col;
-      band.setAlpha(50);
-      high->setBrush(band);
-      high->setChannelFillGraph(low);
-      high->removeFromLegend();
-      label += QString(" (mean of %1)").arg(ids.size());
-    }
-    QCPGraph* g = m_plot->addGraph();
-    g->setData(x, mean, true);
-    g->setPen(QPen(col, 2));
-    g->setName(label);
+    if (ids.size() > 1) label += QString(" (mean +- std of %1)").arg(ids.size());
+    addMeanBand(m_plot, meanAndSpread(series), seriesColor(colour++), label);
   }
   m_plot->xAxis->setLabel("step");
   m_plot->yAxis->setLabel(QString::fromStdString(key));
-  m_plot->rescaleAxes();
+  m_controls->finishReplot();
   m_plot->replot();
 }
 

@@ -13,6 +13,8 @@ class QComboBox;
 
 namespace continua::ui {
 
+class PlotControls;
+
 class CompareView : public QWidget {
   Q_OBJECT
  public:
@@ -33,6 +35,7 @@ class CompareView : public QWidget {
   QCheckBox *m_showAll, *m_groupSeeds;
   QComboBox* m_metric;
   QCustomPlot* m_plot;
+  PlotControls* m_controls;
 };
 
 }  // namespace continua::ui

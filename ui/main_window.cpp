@@ -5,6 +5,7 @@
 #include "ui/curves_view.h"
 #include "ui/engine_bridge.h"
 #include "ui/eval_curves_view.h"
+#include "ui/forgetting_view.h"
 #include "ui/experiment_editor.h"
 #include "ui/plot_style.h"
 #include "ui/run_browser.h"
@@ -28,6 +29,7 @@
 #include <QStyleFactory>
 #include <QTextEdit>
 #include <QThread>
+#include <QActionGroup>
 #include <QTimer>
 #include <QUndoStack>
 
@@ -43,7 +45,7 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
 }
 }  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(qApp->palette()) {
   setWindowTitle("Continua");
   setAcceptDrops(true);
   setDockNestingEnabled(true);
@@ -53,6 +55,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_curves = new CurvesView;
   m_selectivity = new SelectivityView;
   m_evalCurves = new EvalCurvesView;
+  m_forgetting = new ForgettingView;
   m_compare = new CompareView;
   m_log = new QTextEdit;
   m_log->setReadOnly(true);
@@ -101,7 +104,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QSettings s;
   restoreGeometry(s.value("window/geometry").toByteArray());
   restoreState(s.value("window/state").toByteArray());
-  setDarkTheme(s.value("window/dark", false).toBool());
+  const QString theme = themeSetting();
+  setDarkTheme(theme == "dark", theme == "system");
 }
 
 MainWindow::~MainWindow() = default;
@@ -114,12 +118,14 @@ void MainWindow::buildDocks() {
   auto* curvesDock = dock(this, "Live curves", "dockCurves", m_curves, Qt::RightDockWidgetArea);
   auto* mapsDock = dock(this, "Selectivity maps", "dockSelectivity", m_selectivity, Qt::RightDockWidgetArea);
   auto* evalDock = dock(this, "Length generalisation", "dockLength", m_evalCurves, Qt::RightDockWidgetArea);
+  auto* forgettingDock = dock(this, "Forgetting", "dockForgetting", m_forgetting, Qt::RightDockWidgetArea);
   auto* compareDock = dock(this, "Compare", "dockCompare", m_compare, Qt::RightDockWidgetArea);
   splitDockWidget(editorDock, runsDock, Qt::Vertical);
   tabifyDockWidget(runsDock, logDock);
   tabifyDockWidget(curvesDock, mapsDock);
   tabifyDockWidget(mapsDock, evalDock);
-  tabifyDockWidget(evalDock, compareDock);
+  tabifyDockWidget(evalDock, forgettingDock);
+  tabifyDockWidget(forgettingDock, compareDock);
   curvesDock->raise();
   runsDock->raise();
   resizeDocks({editorDock, curvesDock}, {560, 1000}, Qt::Horizontal);
@@ -157,16 +163,24 @@ void MainWindow::buildMenus() {
   QMenu* view = menuBar()->addMenu("&View");
   for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
   view->addSeparator();
-  QAction* dark = view->addAction("&Dark theme");
-  dark->setCheckable(true);
-  dark->setChecked(QSettings().value("window/dark", false).toBool());
-  connect(dark, &QAction::toggled, this, &MainWindow::setDarkTheme);
+  // The desktop's light or dark palette unless the user picks one here (kept in QSettings).
+  QMenu* theme = view->addMenu("&Theme");
+  auto* themes = new QActionGroup(this);
+  for (const auto& [label, key] : std::vector<std::pair<QString, QString>>{{"Follow the &desktop", "system"}, {"&Light", "light"}, {"&Dark", "dark"}}) {
+    QAction* a = theme->addAction(label);
+    a->setCheckable(true);
+    a->setChecked(key == themeSetting());
+    a->setObjectName("theme-" + key);
+    themes->addAction(a);
+    connect(a, &QAction::triggered, this, [this, key] { setTheme(key); });
+  }
 }
 
 bool MainWindow::saveScreenshots(const QString& dir) {
   QDir().mkpath(dir);
   const std::vector<std::pair<const char*, const char*>> views{{"dockCurves", "workbench"}, {"dockSelectivity", "selectivity-maps"},
-                                                               {"dockLength", "length-generalisation"}, {"dockCompare", "compare"}};
+                                                               {"dockLength", "length-generalisation"},
+                                                               {"dockForgetting", "forgetting"}, {"dockCompare", "compare"}};
   bool ok = true;
   for (const auto& [dockName, file] : views) {
     auto* d = findChild<QDockWidget*>(dockName);
@@ -180,9 +194,20 @@ bool MainWindow::saveScreenshots(const QString& dir) {
   return ok;
 }
 
-void MainWindow::setDarkTheme(bool dark) {
-  qApp->setStyle(QStyleFactory::create("Fusion"));
-  QPalette p;
+QString MainWindow::themeSetting() {
+  QSettings s;
+  if (s.contains("window/theme")) return s.value("window/theme").toString();
+  return s.value("window/dark", false).toBool() ? "dark" : "system";  // the setting of earlier versions
+}
+
+void MainWindow::setTheme(const QString& theme) {
+  QSettings().setValue("window/theme", theme);
+  setDarkTheme(theme == "dark", theme == "system");
+}
+
+void MainWindow::setDarkTheme(bool dark, bool followDesktop) {
+  QPalette p = m_desktopPalette;
+  if (!followDesktop) qApp->setStyle(QStyleFactory::create("Fusion"));
   if (dark) {
     p.setColor(QPalette::Window, QColor(45, 45, 48));
     p.setColor(QPalette::WindowText, QColor(220, 220, 220));
@@ -195,11 +220,10 @@ void MainWindow::setDarkTheme(bool dark) {
     p.setColor(QPalette::HighlightedText, Qt::white);
     p.setColor(QPalette::ToolTipBase, QColor(55, 55, 58));
     p.setColor(QPalette::ToolTipText, QColor(220, 220, 220));
-  } else {
+  } else if (!followDesktop) {
     p = qApp->style()->standardPalette();
   }
   qApp->setPalette(p);
-  QSettings().setValue("window/dark", dark);
   for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
     stylePlot(plot);
     plot->replot();
@@ -221,6 +245,7 @@ bool MainWindow::openDatabase(const QString& path) {
   m_curves->setStore(m_store);
   m_selectivity->setStore(m_store);
   m_evalCurves->setStore(m_store);
+  m_forgetting->setStore(m_store);
   m_compare->setStore(m_store);
   rememberDatabase(path);
   statusBar()->showMessage("database " + path, 5000);
@@ -258,6 +283,7 @@ void MainWindow::onSelection(const std::vector<int64_t>& runs) {
   m_curves->setRuns(runs);
   m_selectivity->setRun(runs.empty() ? 0 : runs.back());
   m_evalCurves->setRuns(runs);
+  m_forgetting->setRun(runs.empty() ? 0 : runs.back());
   m_compare->setRuns(runs);
 }
 

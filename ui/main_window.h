@@ -2,6 +2,7 @@
 // The workbench window: dock widgets for the experiment editor, run browser, live curves, selectivity maps,
 // length generalisation and compare view. Layout, geometry and recent databases are remembered with QSettings.
 #include <QMainWindow>
+#include <QPalette>
 
 #include <memory>
 
@@ -23,6 +24,7 @@ class RunBrowser;
 class CurvesView;
 class SelectivityView;
 class EvalCurvesView;
+class ForgettingView;
 class CompareView;
 
 class MainWindow : public QMainWindow {
@@ -39,12 +41,16 @@ class MainWindow : public QMainWindow {
   CurvesView* curves() const { return m_curves; }
   SelectivityView* selectivity() const { return m_selectivity; }
   EvalCurvesView* evalCurves() const { return m_evalCurves; }
+  ForgettingView* forgetting() const { return m_forgetting; }
   CompareView* compare() const { return m_compare; }
   EngineBridge* engine() const { return m_engine; }
   // What to do when closing during training: ask (default), or a fixed answer for tests and scripts.
   enum class CloseChoice { Ask, CancelRun, KeepWindow };
   void setCloseChoice(CloseChoice c) { m_closeChoice = c; }
-  void setDarkTheme(bool dark);
+  // theme: "system" (the desktop's palette), "light" or "dark"; kept in QSettings.
+  void setTheme(const QString& theme);
+  static QString themeSetting();
+  void setDarkTheme(bool dark, bool followDesktop = false);
   // Raises each view in turn and saves the window as <dir>/<view>.png (documentation screenshots).
   bool saveScreenshots(const QString& dir);
 
@@ -77,6 +83,8 @@ class MainWindow : public QMainWindow {
   CurvesView* m_curves;
   SelectivityView* m_selectivity;
   EvalCurvesView* m_evalCurves;
+  ForgettingView* m_forgetting;
+  QPalette m_desktopPalette;  // the platform's palette at start: what "follow the desktop" restores
   CompareView* m_compare;
   QTextEdit* m_log;
   QProgressBar* m_progress;

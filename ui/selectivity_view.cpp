@@ -1,6 +1,7 @@
 #include "ui/selectivity_view.h"
 
 #include "ui/plot_export.h"
+#include "ui/plot_style.h"
 
 #include <qcustomplot.h>
 
@@ -9,7 +10,11 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSlider>
+#include <QToolTip>
 #include <QVBoxLayout>
+
+#include <cmath>
+#include <map>
 
 namespace continua::ui {
 
@@ -55,6 +60,14 @@ SelectivityView::SelectivityView(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_kl);
   bar->addWidget(exportModel);
   bar->addWidget(exportTruth);
+  m_klPlot = new QCustomPlot(this);
+  m_klPlot->setObjectName("selectivityKlPlot");
+  m_klPlot->setMinimumHeight(150);
+  m_klPlot->setMaximumHeight(220);
+  m_klPlot->xAxis->setLabel("training step");
+  m_klPlot->yAxis->setLabel("KL(p || q)");
+  m_klPlot->legend->setVisible(true);
+  m_klPlot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   auto* plots = new QHBoxLayout;
   plots->addWidget(m_modelPlot);
   plots->addWidget(m_truthPlot);
@@ -62,6 +75,18 @@ SelectivityView::SelectivityView(QWidget* parent) : QWidget(parent) {
   lay->setContentsMargins(2, 2, 2, 2);
   lay->addLayout(bar);
   lay->addLayout(plots, 1);
+  lay->addWidget(m_klPlot);
+  connect(m_klPlot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+    selectStep(int64_t(std::llround(m_klPlot->xAxis->pixelToCoord(e->pos().x()))));
+  });
+  for (QCustomPlot* p : {m_modelPlot, m_truthPlot})
+    connect(p, &QCustomPlot::mouseMove, this, [this, p](QMouseEvent* e) {
+      const int col = int(std::lround(p->xAxis->pixelToCoord(e->pos().x())));
+      const int row = int(std::lround(p->yAxis->pixelToCoord(e->pos().y())));
+      const QString text = hoverText(col, row);
+      if (text.isEmpty()) QToolTip::hideText();
+      else QToolTip::showText(e->globalPosition().toPoint(), text, p);
+    });
   connect(m_step, &QSlider::valueChanged, this, &SelectivityView::showStep);
   connect(m_layer, &QComboBox::currentIndexChanged, this, &SelectivityView::showStep);
   connect(exportModel, &QPushButton::clicked, this, [this] { exportPlotInteractively(this, m_modelPlot, "model-map"); });
@@ -84,7 +109,63 @@ void SelectivityView::reload() {
   QSignalBlocker block(m_step);
   m_step->setRange(0, std::max<int>(0, int(m_steps.size()) - 1));
   m_step->setValue(m_step->maximum());
+  drawKlCurves();
   showStep();
+}
+
+int64_t SelectivityView::currentStep() const {
+  return m_steps.empty() ? 0 : m_steps[size_t(std::clamp(m_step->value(), 0, int(m_steps.size()) - 1))];
+}
+
+void SelectivityView::selectStep(int64_t step) {
+  if (m_steps.empty()) return;
+  size_t best = 0;
+  for (size_t i = 0; i < m_steps.size(); ++i)
+    if (std::llabs(m_steps[i] - step) < std::llabs(m_steps[best] - step)) best = i;
+  m_step->setValue(int(best));
+}
+
+// KL(p || q) of every layer against the training step, from the stored maps' KLs (no map is read).
+void SelectivityView::drawKlCurves() {
+  m_klPlot->clearGraphs();
+  std::map<std::string, std::pair<QVector<double>, QVector<double>>> byLayer;
+  std::vector<std::string> order;
+  if (m_store && m_run)
+    for (const auto& k : m_store->mapKls(m_run)) {
+      if (!byLayer.count(k.layerName)) order.push_back(k.layerName);
+      byLayer[k.layerName].first << double(k.step);
+      byLayer[k.layerName].second << k.kl;
+    }
+  int colour = 0;
+  for (const auto& name : order) {
+    QCPGraph* g = m_klPlot->addGraph();
+    g->setData(byLayer[name].first, byLayer[name].second, true);
+    g->setPen(QPen(seriesColor(colour++), 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+    g->setName(QString::fromStdString(name));
+  }
+  m_klPlot->setVisible(!order.empty());
+  m_klPlot->rescaleAxes();
+  m_klPlot->yAxis->setRange(0, std::max(1e-3, m_klPlot->yAxis->range().upper * 1.15));  // room above a flat curve
+}
+
+void SelectivityView::markStepOnKl() {
+  m_klPlot->clearItems();
+  if (m_steps.empty() || m_klPlot->graphCount() == 0) return m_klPlot->replot();
+  auto* line = new QCPItemStraightLine(m_klPlot);
+  line->point1->setCoords(double(currentStep()), 0);
+  line->point2->setCoords(double(currentStep()), 1);
+  line->setPen(QPen(QColor(200, 40, 40), 1, Qt::DashLine));
+  m_klPlot->replot();
+}
+
+QString SelectivityView::hoverText(int col, int row) const {
+  if (!m_shownModel || col < 0 || row < 0 || col >= m_shownModel->cols || row >= m_shownModel->rows) return {};
+  const size_t i = size_t(row) * m_shownModel->cols + col;
+  QString text = QString("query %1, token %2<br>model q = %3").arg(row).arg(col).arg(m_shownModel->values[i], 0, 'g', 4);
+  if (m_shownTruth && m_shownTruth->rows == m_shownModel->rows && m_shownTruth->cols == m_shownModel->cols)
+    text += QString("<br>ground truth p = %1").arg(m_shownTruth->values[i], 0, 'g', 4);
+  return text;
 }
 
 QSize SelectivityView::modelMapSize() const {
@@ -157,10 +238,13 @@ void SelectivityView::showStep() {
   double maxValue = 0;
   for (const auto* m : {model, truth})
     if (m) for (float v : m->values) maxValue = std::max(maxValue, double(v));
+  m_shownModel = model ? std::optional<core::StoredMap>(*model) : std::nullopt;
+  m_shownTruth = truth ? std::optional<core::StoredMap>(*truth) : std::nullopt;
   drawMap(m_modelPlot, m_modelMap, model, "model association q", maxValue);
   drawMap(m_truthPlot, m_truthMap, truth, truth ? "ground truth p" : "ground truth: not defined for this task", maxValue);
   m_stepLabel->setText(m_steps.empty() ? "no maps saved" : QString("step %1").arg(step));
   m_kl->setText(model && truth ? QString("KL(p || q) = %1").arg(model->kl, 0, 'f', 3) : QString());
+  markStepOnKl();
 }
 
 }  // namespace continua::ui

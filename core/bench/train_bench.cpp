@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -99,10 +100,15 @@ TrainCell measureTraining(const TrainBenchOptions& o, const std::string& family,
       opt.step();
     };
     stepOnce(1);  // warm-up
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int s = 0; s < o.steps; ++s) stepOnce(s + 2);
-    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return double(o.steps * o.batch) / sec;
+    // Each step timed on its own and the median kept: one preempted step on a shared machine moves a mean, not it.
+    std::vector<double> seconds;
+    for (int s = 0; s < o.steps; ++s) {
+      const auto t0 = std::chrono::steady_clock::now();
+      stepOnce(s + 2);
+      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
+    return double(o.batch) / seconds[seconds.size() / 2];
   });
   torch::manual_seed(0);
   auto runner = makeTaskRunner(withDefaults(benchConfig(family, tasks)), torch::kCPU);
@@ -152,6 +158,7 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
   if (o.quick && o.models.empty()) families = {"mamba", "transformer"};
   json results = {{"train", json::array()}, {"stream", json::array()}};
   const ChildResult baseline = inChild([] { return 0.0; });
+  measureTraining(o, families.front(), o.tasks.front(), o.threads.front(), 0.0);  // discarded: the first cell ran slow
   std::vector<TrainCell> cells;
   TextTable train({"tasks", "threads", "model", "lambda", "params", "episodes/s", "peak RSS MiB"});
   for (int threads : o.threads)

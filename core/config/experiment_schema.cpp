@@ -118,6 +118,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("eval.domain_shift_labels_path", S, "", "Labels .npy of a .npy domain-shift feature file"),
       f("eval.per_head_maps", B, false, "Also store each attention head's association map (heads x more storage)"),
       f("eval.final_episodes", I, 32, "Episodes per point of the final sweeps", 1, 1000000),
+      f("eval.forgetting", B, true, "MCL: at the end, meta-test streams of 1..T tasks and each task's score after each (forgetting)"),
       f("eval.icl_prompts", I, 1280, "ICL: prompts per evaluation (the reference evaluates 1,280)", 1, 10000000),
 
       f("checkpoint.every", I, 250, "Steps between checkpoints (and at the end)", 1, 1000000000),

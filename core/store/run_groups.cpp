@@ -77,4 +77,26 @@ std::vector<RunGroup> groupRuns(const RunStore& store, const RunFilter& filter, 
   return groups;
 }
 
+std::vector<std::vector<int64_t>> groupIgnoringSeed(const RunStore& store, const std::vector<int64_t>& runs) {
+  std::vector<std::vector<int64_t>> groups;
+  std::map<std::string, size_t> index;
+  for (int64_t id : runs) {
+    auto rec = store.getRun(id);
+    nlohmann::json cfg = rec ? rec->config : nlohmann::json(id);
+    if (cfg.is_object()) {
+      cfg.erase("seed");
+      cfg.erase("name");
+    }
+    const std::string signature = cfg.dump();
+    auto it = index.find(signature);
+    if (it == index.end()) {
+      index.emplace(signature, groups.size());
+      groups.push_back({id});
+    } else {
+      groups[it->second].push_back(id);
+    }
+  }
+  return groups;
+}
+
 }  // namespace continua::core

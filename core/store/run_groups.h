@@ -36,4 +36,8 @@ double runQuantity(const RunStore& store, const RunSummary& run, const std::stri
 
 Statistic statisticOf(const std::vector<double>& values);  // NaNs skipped
 
+// The runs, grouped where their configurations are equal but for seed and name (seed repeats of one
+// experiment), in the order of each group's first run.
+std::vector<std::vector<int64_t>> groupIgnoringSeed(const RunStore& store, const std::vector<int64_t>& runs);
+
 }  // namespace continua::core

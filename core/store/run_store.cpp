@@ -327,6 +327,17 @@ std::vector<int64_t> RunStore::mapSteps(int64_t run) const {
   return out;
 }
 
+std::vector<RunStore::MapKl> RunStore::mapKls(int64_t run) const {
+  // Only maps that have a ground truth to be compared with (the others carry no meaningful KL).
+  Statement s(*m_db, "SELECT m.step, m.layer, m.layer_name, m.kl FROM maps m WHERE m.run_id = ? AND m.kind = 'model' "
+                     "AND EXISTS (SELECT 1 FROM maps t WHERE t.run_id = m.run_id AND t.step = m.step AND t.layer = m.layer "
+                     "AND t.kind = 'truth') ORDER BY m.step, m.layer");
+  s.bind(1, run);
+  std::vector<MapKl> out;
+  while (s.step()) out.push_back({s.integer(0), int(s.integer(1)), s.text(2), s.real(3)});
+  return out;
+}
+
 std::vector<StoredMap> RunStore::maps(int64_t run, int64_t step) const {
   Statement s(*m_db, "SELECT layer, layer_name, kind, rows, cols, kl, data, meta FROM maps WHERE run_id = ? AND step = ? "
                      "ORDER BY layer, kind");

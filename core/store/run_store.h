@@ -92,6 +92,14 @@ class RunStore {
   std::vector<CurvePoint> curves(int64_t run) const;
   std::vector<int64_t> mapSteps(int64_t run) const;
   std::vector<StoredMap> maps(int64_t run, int64_t step) const;
+  struct MapKl {
+    int64_t step = 0;
+    int layer = 0;
+    std::string layerName;
+    double kl = 0;
+  };
+  // KL(p || q) of every model map the run stored, by step and layer, without reading the maps themselves.
+  std::vector<MapKl> mapKls(int64_t run) const;
   std::vector<Checkpoint> checkpoints(int64_t run) const;
 
   void rename(int64_t run, const std::string& name);

@@ -198,6 +198,20 @@ class MclRunner : public TaskRunner {
       point("domain_shift", 0.0, m_test, 0.0);
       point("domain_shift", 1.0, m_test, 0.0, m_data.shifted.get());
     }
+    if (m_config["eval"]["forgetting"]) forgettingSweep(step, episodes, seed, c);
+  }
+
+  // cl-as-seq's measure_forgetting: meta-test streams of t = 1 .. T tasks, and the score of the queries of each
+  // task k <= t after the stream — how well task k is remembered as later tasks arrive. One curve per task,
+  // "forgetting/task K/<score>", x = tasks in the stream.
+  void forgettingSweep(int64_t step, int64_t episodes, uint64_t seed, std::vector<CurvePoint>& c) {
+    for (int64_t t = 1; t <= m_test.tasks; ++t) {
+      EpisodeShape s = m_test;
+      s.tasks = t;
+      const EvalResult r = evalShape(s, episodes, 0.0, seed);
+      for (int64_t k = 0; k < t; ++k)
+        c.push_back({"forgetting/task " + std::to_string(k + 1) + "/" + scoreName(), step, double(t), r.perTask[size_t(k)]});
+    }
   }
 
  private:

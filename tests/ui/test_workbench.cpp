@@ -1,6 +1,11 @@
-// The workbench, offscreen: launch a tiny run from the editor and wait for it; curves get points; the
-// selectivity view shows two maps of the right shape; compare lists exactly the differing keys; export
-// writes files that parse back; a database written by the CLI opens; validation shows at the field.
+// The workbench, offscreen. Every case opens its own window on what it needs — a new database, or a copy of
+// the fixture database that initTestCase trains once with the CLI — so one failure cannot cascade.
+// Covered: the first run on a new database shows its curves while it trains; a run launched from the editor
+// keeps the GUI responsive; zoom stays while points arrive and double-click resets it; hover values in the
+// curves, maps and forgetting views; log axes in every plot view; thinned series report "N of M points drawn";
+// length generalisation shades the lengths beyond training with its labels inside the plot; KL over training
+// beside the maps, moving with the step slider; forgetting per task; seed groups in the live curves; view
+// settings kept; the maps' shapes; compare's differing keys; export; validation at the field.
 // Screenshots of every view go to $CONTINUA_SCREENSHOT_DIR when it is set (docs/screenshots).
 #include "core/config/experiment_schema.h"
 #include "core/store/run_export.h"
@@ -10,16 +15,21 @@
 #include "ui/engine_bridge.h"
 #include "ui/eval_curves_view.h"
 #include "ui/experiment_editor.h"
+#include "ui/forgetting_view.h"
 #include "ui/main_window.h"
+#include "ui/plot_controls.h"
 #include "ui/plot_export.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
 
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QLabel>
 #include <QPushButton>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QSvgRenderer>
@@ -38,7 +48,7 @@ json tinyExperiment(const std::string& name, int seed) {
           {"data", {{"classes", 40}, {"dim", 8}}},
           {"optim", {{"steps", 20}, {"batch_size", 4}}},
           {"selectivity", {{"lambda", 0.1}}},
-          {"eval", {{"every", 10}, {"episodes", 8}, {"final_episodes", 4}, {"length_tasks", {2, 3, 6}}, {"length_shots", {1, 2}},
+          {"eval", {{"every", 5}, {"episodes", 8}, {"final_episodes", 4}, {"length_tasks", {2, 3, 6}}, {"length_shots", {1, 2}},
                     {"noise_levels", {0.0, 0.5}}}},
           {"checkpoint", {{"every", 10}}}};
 }
@@ -56,55 +66,103 @@ void raise(ui::MainWindow& w, const char* dockName) {
   d->raise();
   QCoreApplication::processEvents();
 }
+
+void runCli(const QString& dir, const json& experiment, const QString& db) {
+  const QString cfg = dir + "/" + QString::fromStdString(experiment["name"].get<std::string>()) + ".json";
+  QFile f(cfg);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(QByteArray::fromStdString(experiment.dump()));
+  f.close();
+  QProcess cli;
+  cli.start(CONTINUA_CLI_PATH, {"run", cfg, "--db", db});
+  QVERIFY(cli.waitForFinished(180000));
+  QCOMPARE(cli.exitCode(), 0);
+}
+
+// Wheel-zooms the plot at its centre, as a user does.
+void wheelZoom(QCustomPlot* plot) {
+  const QPoint centre = plot->rect().center();
+  QWheelEvent wheel(QPointF(centre), plot->mapToGlobal(QPointF(centre)), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier,
+                    Qt::NoScrollPhase, false);
+  QApplication::sendEvent(plot, &wheel);
+}
 }  // namespace
 
 class TestWorkbench : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
-  std::unique_ptr<ui::MainWindow> m_window;
+  QString m_fixture;  // two finished runs (seeds 1 and 2) of tinyExperiment, written by the CLI
+  int m_copies = 0;
+
+  std::unique_ptr<ui::MainWindow> window(const QString& db) {
+    auto w = std::make_unique<ui::MainWindow>();
+    w->setCloseChoice(ui::MainWindow::CloseChoice::CancelRun);
+    w->resize(1500, 950);
+    if (!w->openDatabase(db)) return nullptr;
+    w->show();
+    if (!QTest::qWaitForWindowExposed(w.get())) return nullptr;
+    return w;
+  }
+  // A private copy of the fixture, so no case sees what another did to it.
+  QString fixtureCopy() {
+    const QString p = m_dir.filePath(QString("fixture-%1.db").arg(++m_copies));
+    QFile::copy(m_fixture, p);
+    return p;
+  }
 
  private slots:
   void initTestCase() {
     QStandardPaths::setTestModeEnabled(true);  // QSettings and recent files stay out of the user's config
-    m_window = std::make_unique<ui::MainWindow>();
-    m_window->setCloseChoice(ui::MainWindow::CloseChoice::CancelRun);
-    m_window->resize(1500, 950);
-    QVERIFY(m_window->openDatabase(m_dir.filePath("gui.db")));
-    m_window->show();
-    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QSettings().clear();
+    m_fixture = m_dir.filePath("fixture.db");
+    runCli(m_dir.path(), tinyExperiment("gui-run", 1), m_fixture);
+    runCli(m_dir.path(), tinyExperiment("gui-run", 2), m_fixture);
   }
 
   // The first thing a new user does: a new database, Run, and the live curves fill while it trains (the metric
   // list was once read before the run had written any metric, and stayed empty until the run ended).
   void firstRunOnANewDatabaseDrawsCurvesWhileTraining() {
-    ui::MainWindow w;
-    w.setCloseChoice(ui::MainWindow::CloseChoice::CancelRun);
-    w.resize(1200, 800);
-    QVERIFY(w.openDatabase(m_dir.filePath("first-run.db")));
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(w.statusBar()->currentMessage().contains("No runs"));
+    auto w = window(m_dir.filePath("first-run.db"));
+    QVERIFY(w);
+    QVERIFY(w->statusBar()->currentMessage().contains("No runs"));
     json longer = tinyExperiment("first-run", 3);
     longer["optim"]["steps"] = 100000;  // trains until cancelled, so the checks below happen mid-run
-    w.editor()->setConfig(longer);
-    QSignalSpy finished(w.engine(), &ui::EngineBridge::finished);
-    QTest::mouseClick(w.editor()->findChild<QPushButton*>("runButton"), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(w.engine()->busy(), 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(w.curves()->pointCount() > 0, 30000);
-    QVERIFY(w.engine()->busy());
-    QCOMPARE(w.curves()->metric(), QString("train/loss"));
-    QTRY_VERIFY_WITH_TIMEOUT(w.curves()->plot()->graphCount() >= 2, 5000);
-    QVERIFY2(!w.statusBar()->currentMessage().contains("No runs"), qPrintable(w.statusBar()->currentMessage()));
-    w.engine()->cancel();
+    w->editor()->setConfig(longer);
+    QSignalSpy finished(w->engine(), &ui::EngineBridge::finished);
+    QTest::mouseClick(w->editor()->findChild<QPushButton*>("runButton"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(w->engine()->busy(), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->pointCount() > 0, 30000);
+    QVERIFY(w->engine()->busy());
+    QCOMPARE(w->curves()->metric(), QString("train/loss"));
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->graphCount() >= 2, 5000);
+    QVERIFY2(!w->statusBar()->currentMessage().contains("No runs"), qPrintable(w->statusBar()->currentMessage()));
+
+    // Zoom while it trains: the view stays where the user put it as points arrive; double-click resets it.
+    QCustomPlot* plot = w->curves()->plot();
+    wheelZoom(plot);
+    QVERIFY(w->curves()->controls()->userMovedView());
+    const QCPRange zoomed = plot->xAxis->range();
+    const int before = w->curves()->pointCount();
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->pointCount() > before + 5, 30000);
+    QTest::qWait(200);  // a coalesced replot or two
+    QCOMPARE(plot->xAxis->range().lower, zoomed.lower);
+    QCOMPARE(plot->xAxis->range().upper, zoomed.upper);
+    QTest::mouseDClick(plot, Qt::LeftButton, Qt::NoModifier, plot->rect().center());
+    QVERIFY(!w->curves()->controls()->userMovedView());
+    QVERIFY(plot->xAxis->range().upper != zoomed.upper);
+
+    w->engine()->cancel();
     QVERIFY(finished.wait(30000));
     QCOMPARE(finished.first().at(1).toString(), QString("cancelled"));
   }
 
-  void launchTinyRunFromTheEditor() {
-    ui::ExperimentEditor* editor = m_window->editor();
+  void launchTinyRunFromTheEditorKeepsTheGuiResponsive() {
+    auto w = window(m_dir.filePath("launch.db"));
+    QVERIFY(w);
+    ui::ExperimentEditor* editor = w->editor();
     editor->setConfig(tinyExperiment("gui-run", 1));
     QVERIFY(editor->isValid());
-    QSignalSpy finished(m_window->engine(), &ui::EngineBridge::finished);
+    QSignalSpy finished(w->engine(), &ui::EngineBridge::finished);
     auto* run = editor->findChild<QPushButton*>("runButton");
     QVERIFY(run && run->isEnabled());
     // Event-loop responsiveness while the run trains: the longest gap between 10 ms timer ticks. Training runs
@@ -127,56 +185,190 @@ class TestWorkbench : public QObject {
     qInfo("longest event-loop gap while training: %lld ms", static_cast<long long>(worstGap));
     QVERIFY2(worstGap < 1000, qPrintable(QString("the GUI thread stalled for %1 ms").arg(worstGap)));
     QCOMPARE(finished.first().at(1).toString(), QString("finished"));
-    QTRY_VERIFY_WITH_TIMEOUT(!m_window->engine()->busy(), 10000);
-    m_window->runBrowser()->refresh();
-    QCOMPARE(m_window->runBrowser()->table()->model()->rowCount(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!w->engine()->busy(), 10000);
+    w->runBrowser()->refresh();
+    QCOMPARE(w->runBrowser()->table()->model()->rowCount(), 1);
   }
 
-  void curvesGetPoints() {
-    m_window->runBrowser()->selectRun(1);
-    m_window->curves()->setMetric("train/loss");
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->curves()->pointCount() == 20, 5000);
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->curves()->plot()->graphCount() >= 2, 2000);  // raw and smoothed, after the coalesced replot
-    raise(*m_window, "dockCurves");
-    screenshot(m_window.get(), "workbench");
-    screenshot(m_window->curves(), "live-curves");
+  void curvesGetPointsAndHoverShowsValues() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    w->runBrowser()->selectRun(1);
+    w->curves()->setMetric("train/loss");
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->pointCount() == 20, 5000);
+    // Raw and smoothed of the selected run, after the coalesced replot (the newest run was shown first).
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->graphCount() == 2 && w->curves()->plot()->graph(1)->name().startsWith("run 1 "), 2000);
+    const QString tip = w->curves()->hoverText(10.0);  // TensorBoard's table: step, wall time, raw, smoothed
+    QVERIFY2(tip.contains("<td align=right>10</td>") && tip.contains("smoothed") && tip.contains("wall"), qPrintable(tip));
+    QVERIFY(w->curves()->controls()->info()->text().contains("20 points"));
+    raise(*w, "dockCurves");
+    screenshot(w.get(), "workbench");
+    screenshot(w->curves(), "live-curves");
   }
 
-  void selectivityShowsTwoMapsOfTheRightShape() {
-    m_window->selectivity()->setRun(1);
-    raise(*m_window, "dockSelectivity");
+  void seedRepeatsGroupIntoMeanAndBand() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    w->curves()->setGroupSeeds(true);
+    w->curves()->setRuns({1, 2});
+    w->curves()->setMetric("train/loss");
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->graphCount() == 3, 3000);  // band edges and the mean
+    QVERIFY(w->curves()->plot()->graph(2)->name().contains("2 seeds"));
+    w->curves()->setGroupSeeds(false);
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->graphCount() == 4, 3000);  // raw and smoothed of each
+  }
+
+  void thinnedSeriesSayHowManyPointsAreDrawn() {
+    const QString db = m_dir.filePath("long.db");
+    {
+      core::RunStore s(db.toStdString());
+      const int64_t id = s.createRun("long", core::withDefaults(tinyExperiment("long", 1)), "mamba", "mcl/synthetic", {}, 10000);
+      std::vector<core::MetricPoint> pts;
+      for (int i = 1; i <= 10000; ++i) pts.push_back({"train/loss", i, 1.7e9 + i, 1.0 / i});
+      s.logMetrics(id, pts);
+      s.setStatus(id, "finished");
+    }
+    auto w = window(db);
+    QVERIFY(w);
+    w->curves()->setMetric("train/loss");
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->controls()->info()->text().contains("of 10000 points drawn"), 3000);
+  }
+
+  void everyPlotViewHasLogAxes() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    w->runBrowser()->selectRun(1);
+    // Compare draws only with two runs selected.
+    w->compare()->setRuns({1, 2});
+    for (ui::PlotControls* c : {w->curves()->controls(), w->evalCurves()->controls()}) {
+      c->logX()->setChecked(true);
+      c->logY()->setChecked(true);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->yAxis->scaleType() == QCPAxis::stLogarithmic, 3000);
+    QCOMPARE(w->curves()->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(w->evalCurves()->plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(w->evalCurves()->plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    const std::vector<std::pair<QWidget*, QCustomPlot*>> others{{w->compare(), w->compare()->plot()},
+                                                                 {w->forgetting(), w->forgetting()->plot()}};
+    for (const auto& [view, plot] : others) {
+      auto* logY = view->findChildren<QCheckBox*>(QRegularExpression("LogY$")).value(0);
+      QVERIFY(logY);
+      logY->setChecked(true);
+      QCOMPARE(plot->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    }
+    for (ui::PlotControls* c : {w->curves()->controls(), w->evalCurves()->controls()}) {  // leave the settings linear
+      c->logX()->setChecked(false);
+      c->logY()->setChecked(false);
+    }
+    for (const auto& [view, plot] : others) view->findChildren<QCheckBox*>(QRegularExpression("LogY$")).value(0)->setChecked(false);
+  }
+
+  void viewSettingsAreKept() {
+    {
+      ui::CurvesView v;
+      v.findChild<QSlider*>("curvesSmoothing")->setValue(31);
+    }
+    ui::CurvesView again;
+    QCOMPARE(again.findChild<QSlider*>("curvesSmoothing")->value(), 31);
+    again.findChild<QSlider*>("curvesSmoothing")->setValue(60);
+  }
+
+  void selectivityMapsKlOverTrainingAndHover() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    ui::SelectivityView* s = w->selectivity();
+    s->setRun(1);
+    raise(*w, "dockSelectivity");
     // 3 tasks x 2 test shots = 6 queries; 3 tasks x 2 shots x (x, y) = 12 stream tokens.
-    QCOMPARE(m_window->selectivity()->modelMapSize(), QSize(12, 6));
-    QCOMPARE(m_window->selectivity()->truthMapSize(), QSize(12, 6));
-    screenshot(m_window->selectivity(), "selectivity-maps");
+    QCOMPARE(s->modelMapSize(), QSize(12, 6));
+    QCOMPARE(s->truthMapSize(), QSize(12, 6));
+    // KL against the training step: one curve per Mamba block, a point per saved step (every 5 of 20).
+    QCOMPARE(s->klPlot()->graphCount(), 2);
+    QCOMPARE(s->klPlot()->graph(0)->dataCount(), 4);
+    QCOMPARE(s->currentStep(), int64_t(20));
+    auto* slider = s->findChild<QSlider*>();
+    slider->setValue(0);
+    QCOMPARE(s->currentStep(), int64_t(5));
+    auto markerAt = [&] {
+      auto* line = qobject_cast<QCPItemStraightLine*>(s->klPlot()->item(0));
+      return line ? line->point1->coords().x() : -1.0;
+    };
+    QCOMPARE(markerAt(), 5.0);
+    s->selectStep(14);  // what a click on the KL curve does: the nearest saved step
+    QCOMPARE(s->currentStep(), int64_t(15));
+    QCOMPARE(markerAt(), 15.0);
+    const QString tip = s->hoverText(3, 1);
+    QVERIFY2(tip.contains("query 1, token 3") && tip.contains("model q") && tip.contains("ground truth p"), qPrintable(tip));
+    screenshot(s, "selectivity-maps");
   }
 
-  void lengthGeneralisationCurves() {
-    m_window->evalCurves()->setRuns({1});
-    QVERIFY(m_window->evalCurves()->curveNames().contains("length_tasks/accuracy"));
-    m_window->evalCurves()->setCurve("length_tasks/accuracy");
-    QCOMPARE(m_window->evalCurves()->plot()->graph(0)->dataCount(), 3);
-    raise(*m_window, "dockLength");
-    screenshot(m_window->evalCurves(), "length-generalisation");
+  void lengthGeneralisationShadesBeyondTraining() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    ui::EvalCurvesView* e = w->evalCurves();
+    e->setRuns({1});
+    QVERIFY(e->curveNames().contains("length_tasks/accuracy"));
+    QVERIFY(!e->curveNames().contains("forgetting/task 1/accuracy"));  // forgetting has its own view
+    e->setCurve("length_tasks/accuracy");
+    QCOMPARE(e->plot()->graph(0)->dataCount(), 3);
+    int rects = 0, labels = 0;
+    for (int i = 0; i < e->plot()->itemCount(); ++i) {
+      if (auto* r = qobject_cast<QCPItemRect*>(e->plot()->item(i))) {
+        ++rects;
+        QCOMPARE(r->topLeft->coords().x(), 3.0);  // trained on 3 tasks: shaded from there on
+      }
+      if (auto* t = qobject_cast<QCPItemText*>(e->plot()->item(i))) {
+        ++labels;
+        QVERIFY(t->clipToAxisRect());
+        QVERIFY(t->position->coords().y() > 0 && t->position->coords().y() < 1);  // inside the plot
+      }
+    }
+    QCOMPARE(rects, 1);
+    QCOMPARE(labels, 2);
+    QVERIFY(e->hoverText(3.0).contains("run 1"));
+    raise(*w, "dockLength");
+    screenshot(e, "length-generalisation");
+  }
+
+  void forgettingShowsEveryTask() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    w->runBrowser()->selectRun(1);
+    ui::ForgettingView* f = w->forgetting();
+    f->setRun(1);
+    QCOMPARE(f->taskCount(), 3);
+    QCOMPARE(f->plot()->graph(0)->dataCount(), 3);  // task 1 after 1, 2 and 3 tasks
+    QCOMPARE(f->plot()->graph(2)->dataCount(), 1);  // task 3 only after 3
+    QVERIFY2(f->hoverText(2.0).contains("task 2"), qPrintable(f->hoverText(2.0)));
+    raise(*w, "dockForgetting");
+    screenshot(f, "forgetting");
   }
 
   void compareListsExactlyTheDifferingKeys() {
-    auto store = std::make_shared<core::RunStore>(m_dir.filePath("gui.db").toStdString());
+    const QString db = fixtureCopy();
+    auto store = std::make_shared<core::RunStore>(db.toStdString());
     json other = core::withDefaults(tinyExperiment("gui-run", 2));  // differs in the seed only
     other["model"]["d_state"] = 8;                                      // ... and d_state
     const int64_t id = store->createRun("gui-run", other, "mamba", "mcl/synthetic", {}, 20);
     store->setStatus(id, "finished");
-    m_window->compare()->setStore(store);
-    m_window->compare()->setRuns({1, id});
-    QStringList keys = m_window->compare()->shownConfigKeys();
+    auto w = window(db);
+    QVERIFY(w);
+    w->compare()->setRuns({1, id});
+    QStringList keys = w->compare()->shownConfigKeys();
     keys.sort();
     QCOMPARE(keys, QStringList({"model.d_state", "seed"}));
-    raise(*m_window, "dockCompare");
-    screenshot(m_window->compare(), "compare");
+    w->compare()->setRuns({1, 2});
+    raise(*w, "dockCompare");
+    screenshot(w->compare(), "compare");
   }
 
   void exportWritesFilesThatParseBack() {
-    QCustomPlot* plot = m_window->curves()->plot();
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    w->runBrowser()->selectRun(1);
+    w->curves()->setMetric("train/loss");
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->plot()->graphCount() >= 2, 3000);
+    QCustomPlot* plot = w->curves()->plot();
     for (const char* ext : {"png", "pdf", "svg", "csv"}) {
       const QString path = m_dir.filePath(QString("curves.") + ext);
       QCOMPARE(ui::exportPlot(plot, path), QString());
@@ -197,7 +389,10 @@ class TestWorkbench : public QObject {
   }
 
   void validationShowsAtTheFieldAndUndoClearsIt() {
-    ui::ExperimentEditor* editor = m_window->editor();
+    auto w = window(m_dir.filePath("editor.db"));
+    QVERIFY(w);
+    ui::ExperimentEditor* editor = w->editor();
+    editor->setConfig(tinyExperiment("gui-run", 1));
     auto* family = qobject_cast<QComboBox*>(editor->fieldWidget("model.family"));
     auto* heads = qobject_cast<QSpinBox*>(editor->fieldWidget("model.heads"));
     QVERIFY(family && heads);
@@ -206,7 +401,6 @@ class TestWorkbench : public QObject {
     QVERIFY(!editor->isValid());
     QVERIFY2(editor->fieldError("model.heads").contains("must divide"), qPrintable(editor->fieldError("model.heads")));
     QVERIFY(!editor->findChild<QPushButton*>("runButton")->isEnabled());
-    raise(*m_window, "dockCurves");
     screenshot(editor, "experiment-editor-validation");
     editor->undoStack()->undo();
     QVERIFY(editor->isValid());
@@ -214,23 +408,13 @@ class TestWorkbench : public QObject {
   }
 
   void databaseWrittenByTheCliOpens() {
-    const QString cfg = m_dir.filePath("cli.json"), db = m_dir.filePath("cli.db");
-    QFile f(cfg);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(tinyExperiment("cli-run", 3).dump()));
-    f.close();
-    QProcess cli;
-    cli.start(CONTINUA_CLI_PATH, {"run", cfg, "--db", db});
-    QVERIFY(cli.waitForFinished(180000));
-    QCOMPARE(cli.exitCode(), 0);
-    QVERIFY(m_window->openDatabase(db));
-    QCOMPARE(m_window->runBrowser()->table()->model()->rowCount(), 1);
-    m_window->runBrowser()->selectRun(1);
-    m_window->curves()->setMetric("train/loss");
-    QTRY_VERIFY_WITH_TIMEOUT(m_window->curves()->pointCount() == 20, 5000);
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    QCOMPARE(w->runBrowser()->table()->model()->rowCount(), 2);
+    w->runBrowser()->selectRun(2);
+    w->curves()->setMetric("train/loss");
+    QTRY_VERIFY_WITH_TIMEOUT(w->curves()->pointCount() == 20, 5000);
   }
-
-  void cleanupTestCase() { m_window->close(); }
 };
 
 QTEST_MAIN(TestWorkbench)
