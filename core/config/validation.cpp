@@ -87,9 +87,13 @@ std::string typeName(FieldType t) {
   return "";
 }
 
+// Integer fields print their bounds as integers (0..2147483647, not 0..2.14748e+09); numbers as written.
 std::string rangeText(const FieldSpec& s) {
   std::ostringstream o;
-  o << s.min << ".." << s.max;
+  if (s.type == FieldType::Int || s.type == FieldType::IntList)
+    o << static_cast<long long>(s.min) << ".." << static_cast<long long>(s.max);
+  else
+    o << s.min << ".." << s.max;
   return o.str();
 }
 

@@ -27,6 +27,7 @@ class TestConfig : public QObject {
     c["optim"]["lr"] = "fast";
     c["model"]["family"] = "lstm";
     c["modle"] = json::object();
+    c["seed"] = -1;
     auto issues = validateExperiment(c);
     QStringList paths;
     for (const auto& i : issues) paths << QString::fromStdString(i.path);
@@ -38,7 +39,9 @@ class TestConfig : public QObject {
       if (i.path == "model.d_state") QVERIFY2(QString::fromStdString(i.message).contains("1..256"), i.message.c_str());
       if (i.path == "model.d_state") QVERIFY2(QString::fromStdString(i.message).contains("got 0"), i.message.c_str());
       if (i.path == "model.family") QVERIFY(QString::fromStdString(i.message).contains("transformer"));
+      if (i.path == "seed") QVERIFY2(QString::fromStdString(i.message).contains("0..2147483647"), i.message.c_str());  // not 2.14748e+09
     }
+    QVERIFY(paths.contains("seed"));
   }
 
   void unknownKeysSuggestTheRightOne() {

@@ -26,5 +26,5 @@ execute_process(COMMAND ${BUILD_DIR}/fuzz_experiment ${corpus} -max_total_time=$
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the fuzzer found a problem:\n${err}")
 endif()
-string(REGEX MATCH "stat::number_executed_units: *[0-9]+" runs "${err}")
+string(REGEX MATCH "stat::number_of_executed_units: *[0-9]+" runs "${err}")
 message(STATUS "fuzz_experiment: ${runs} inputs in ${SECONDS} s, no crash, leak, hang or sanitizer report")
