@@ -37,20 +37,35 @@ struct Lanes {
   int width = kLanes;
 };
 
+// A full block is a plain copy (it vectorises); only the last block of a channel count that is not a multiple of
+// 16 takes the guarded loop.
 void loadRow(const float* src, int width, float* dst, float fill = 0.0f) {
+  if (width == kLanes) {
+    for (int c = 0; c < kLanes; ++c) dst[c] = src[c];
+    return;
+  }
   for (int c = 0; c < kLanes; ++c) dst[c] = c < width ? src[c] : fill;
 }
 
+// Lanes past the last channel get zeros (u = 0, so they add nothing to any sum; their outputs are never stored).
+// Every loop below runs over all 16 lanes without branches, so softplus is computed 16 lanes at a time.
 void loadLanes(const QueryStepParams& p, int64_t row, int d0, Lanes& l) {
   l.width = std::min(kLanes, p.channels - d0);
   loadRow(p.u + row + d0, l.width, l.u);
   loadRow(p.delta + row + d0, l.width, l.raw);
-  for (int c = 0; c < kLanes; ++c) {
-    const int d = std::min(d0 + c, p.channels - 1);
-    l.raw[c] += p.deltaBias ? p.deltaBias[d] : 0.0f;
-    l.D[c] = p.D ? p.D[d] : 0.0f;
+  if (p.deltaBias) {
+    float bias[kLanes];
+    loadRow(p.deltaBias + d0, l.width, bias);
+    for (int c = 0; c < kLanes; ++c) l.raw[c] += bias[c];
   }
-  for (int c = 0; c < kLanes; ++c) l.dt[c] = p.deltaSoftplus ? softplus(l.raw[c]) : l.raw[c];
+  if (p.D)
+    loadRow(p.D + d0, l.width, l.D);
+  else
+    for (int c = 0; c < kLanes; ++c) l.D[c] = 0.0f;
+  if (p.deltaSoftplus)
+    for (int c = 0; c < kLanes; ++c) l.dt[c] = softplus(l.raw[c]);
+  else
+    for (int c = 0; c < kLanes; ++c) l.dt[c] = l.raw[c];
   if (p.z) loadRow(p.z + row + d0, l.width, l.z);
 }
 

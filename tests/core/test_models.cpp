@@ -4,6 +4,8 @@
 #include "core/models/mamba_mixer.h"
 #include "core/models/sequence_model.h"
 #include "core/ops/selective_scan_op.h"
+#include "core/ops/selective_scan_queries_op.h"
+#include "kernels/cpu_dispatch.h"
 
 #include <QtTest>
 #include <torch/torch.h>
@@ -269,6 +271,55 @@ class TestModels : public QObject {
     a->eval();
     b->eval();
     QVERIFY(torch::equal(a->forward(x), b->forward(x)));
+  }
+
+  // The fused query-step kernel against the step written out in LibTorch ops, with channel counts that are not
+  // multiples of its 16 lanes (the models' own sizes all are), on every CPU build, outputs and every gradient.
+  void queryStepKernelMatchesPlainSteps_data() {
+    QTest::addColumn<int>("isa");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<int>("states");
+    for (auto isa : continua::kernels::supportedCpuIsas())
+      for (auto [E, N] : std::vector<std::pair<int, int>>{{16, 4}, {19, 16}, {37, 5}, {3, 1}})
+        QTest::newRow((continua::kernels::cpuIsaName(isa) + " E" + std::to_string(E) + " N" + std::to_string(N)).c_str())
+            << int(isa) << E << N;
+  }
+  void queryStepKernelMatchesPlainSteps() {
+    QFETCH(int, isa);
+    QFETCH(int, channels);
+    QFETCH(int, states);
+    continua::kernels::CpuIsaScope scope(static_cast<continua::kernels::CpuIsa>(isa));
+    torch::manual_seed(channels * 31 + states);
+    const int64_t Bt = 2, Q = 3, E = channels, N = states;
+    auto leaf = [](Tensor t) { return t.requires_grad_(true); };
+    ScanInputs in;
+    in.u = leaf(torch::randn({Bt, Q, E}));
+    in.delta = leaf(torch::randn({Bt, Q, E}));
+    in.z = leaf(torch::randn({Bt, Q, E}));
+    in.B = leaf(torch::randn({Bt, Q, N}));
+    in.C = leaf(torch::randn({Bt, Q, N}));
+    in.A = leaf(-torch::rand({E, N}) - 0.1);
+    in.D = leaf(torch::randn({E}));
+    in.deltaBias = leaf(torch::randn({E}));
+    Tensor state = leaf(torch::randn({Bt, E, N}));
+    const std::vector<Tensor> inputs{in.u, in.delta, in.z, in.B, in.C, in.A, in.D, in.deltaBias, state};
+    Tensor mine = selectiveScanQueries(in, state);
+    // Plain: every query one step from the same state.
+    Tensor dt = torch::softplus(in.delta + in.deltaBias);                                             // (B, Q, E)
+    Tensor h = torch::exp(dt.unsqueeze(-1) * in.A) * state.unsqueeze(1) +                              // (B, Q, E, N)
+               (dt * in.u).unsqueeze(-1) * in.B.unsqueeze(2);
+    Tensor y = (h * in.C.unsqueeze(2)).sum(-1) + in.D * in.u;
+    Tensor theirs = y * torch::silu(in.z);
+    QVERIFY2(maxDiff(mine, theirs) < 1e-5 * (1 + theirs.abs().max().item<double>()), "outputs differ");
+    Tensor probe = torch::randn_like(theirs);
+    auto gMine = torch::autograd::grad({(mine * probe).sum()}, inputs);
+    auto gTheirs = torch::autograd::grad({(theirs * probe).sum()}, inputs);
+    const char* names[] = {"u", "delta", "z", "B", "C", "A", "D", "deltaBias", "state"};
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const double scale = 1 + gTheirs[i].abs().max().item<double>();
+      QVERIFY2(maxDiff(gMine[i], gTheirs[i]) < 1e-4 * scale,
+               qPrintable(QString("gradient of %1 differs by %2").arg(names[i]).arg(maxDiff(gMine[i], gTheirs[i]))));
+    }
   }
 };
 
