@@ -234,6 +234,9 @@ bool MainWindow::openDatabase(const QString& path) {
   try {
     auto store = std::make_shared<core::RunStore>(path.toStdString());
     store->markInterruptedRuns();
+    if (!store->migrationBackup().empty())
+      m_log->append("Upgraded " + path + " to the current schema; the file as it was is kept at " +
+                    QString::fromStdString(store->migrationBackup()));
     m_store = store;
     m_dbPath = path;
   } catch (const std::exception& e) {

@@ -79,6 +79,22 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 )SQL";
 
+// Migrations from version N - 1 to N, in order; kMigrations[i] takes a database from version i + 1 to i + 2.
+const char* const kMigrations[] = {
+    // 1 -> 2: the run list filters by status and by tag; tags' key is (run_id, tag), so a tag filter scanned it.
+    "CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
+    "CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag, run_id);",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion - 1, "one migration per schema version");
+
+// A free name beside the database for its copy before a migration: <db>.schema-v<N>.backup[.K].
+std::string backupPathFor(const std::string& db, int version) {
+  const std::string base = db + ".schema-v" + std::to_string(version) + ".backup";
+  std::string candidate = base;
+  for (int k = 1; fs::exists(candidate); ++k) candidate = base + "." + std::to_string(k);
+  return candidate;
+}
+
 bool processAlive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
 }  // namespace
@@ -130,11 +146,17 @@ void RunStore::migrate() {
     throw StoreError("run database " + path() + " has schema version " + std::to_string(version) +
                      ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
   if (version == kSchemaVersion) return;
+  if (version >= 1) {
+    // An older Continua's database: keep a consistent copy of it, as it was, before changing anything.
+    m_migrationBackup = backupPathFor(path(), version);
+    Statement backup(*m_db, "VACUUM INTO ?");
+    backup.bind(1, m_migrationBackup).run();
+  }
   m_db->exec("PRAGMA journal_mode = WAL");
   sql::Transaction tx(*m_db);
   m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   if (version < 1) m_db->exec(kSchemaV1);
-  // Future: if (version < 2) { backup first; m_db->exec(kMigrationTo2); } ...
+  for (int v = std::max(version, 1); v < kSchemaVersion; ++v) m_db->exec(kMigrations[v - 1]);
   Statement set(*m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)");
   set.bind(1, std::to_string(kSchemaVersion)).run();
   tx.commit();

@@ -17,7 +17,8 @@
 
 namespace continua::core {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: indexes for the run list's status and tag filters (older files read fine without).
+constexpr int kSchemaVersion = 2;
 
 struct MetricPoint {
   std::string key;
@@ -73,6 +74,8 @@ class RunStore {
   // Creates the file (and its directory) when writable and missing; migrates older schemas.
   explicit RunStore(const std::string& path, bool readOnly = false);
   const std::string& path() const { return m_db->path(); }
+  // Where opening this database kept a copy of it before migrating an older schema; empty when nothing was migrated.
+  const std::string& migrationBackup() const { return m_migrationBackup; }
 
   int64_t createRun(const std::string& name, const nlohmann::json& config, const std::string& model,
                     const std::string& task, const nlohmann::json& environment, int64_t totalSteps);
@@ -117,6 +120,7 @@ class RunStore {
   void migrate();
   std::unique_ptr<sql::Database> m_db;
   bool m_readOnly;
+  std::string m_migrationBackup;
 };
 
 }  // namespace continua::core

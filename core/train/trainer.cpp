@@ -101,12 +101,19 @@ class MetricWriter {
 
 }  // namespace
 
+void Trainer::reportMigration(const RunStore& store) {
+  if (!store.migrationBackup().empty())
+    m_observer.onLog("upgraded " + store.path() + " to schema version " + std::to_string(kSchemaVersion) +
+                     "; the file as it was is kept at " + store.migrationBackup());
+}
+
 Trainer::Trainer(std::string databasePath, TrainingObserver& observer)
     : m_databasePath(std::move(databasePath)), m_observer(observer) {}
 
 TrainResult Trainer::run(const json& userConfig) {
   json config = prepareExperiment(userConfig);
   RunStore store(m_databasePath);
+  reportMigration(store);
   store.markInterruptedRuns();
   torch::manual_seed(config["seed"].get<uint64_t>());
   const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
@@ -123,6 +130,7 @@ TrainResult Trainer::run(const json& userConfig) {
 
 TrainResult Trainer::resume(int64_t runId) {
   RunStore store(m_databasePath);
+  reportMigration(store);
   store.markInterruptedRuns();
   auto rec = store.getRun(runId);
   if (!rec) throw StoreError("run " + std::to_string(runId) + " does not exist in " + m_databasePath);

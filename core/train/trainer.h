@@ -33,6 +33,7 @@ class Trainer {
 
  private:
   TrainResult execute(RunStore& store, int64_t runId, const nlohmann::json& config, bool resuming);
+  void reportMigration(const RunStore& store);  // tells the observer where an older database was kept
   std::string m_databasePath;
   TrainingObserver& m_observer;
   std::atomic<bool> m_cancel{false}, m_paused{false};

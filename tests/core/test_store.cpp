@@ -174,6 +174,57 @@ class TestStore : public QObject {
       QVERIFY2(QString(e.what()).contains("garbage.db"), e.what());
     }
   }
+
+  // A database written by an older Continua (schema 1, a real file from commit c9f1cac) is migrated on first
+  // write access with a copy of the file kept as it was; reading it needs no migration and changes nothing.
+  void olderSchemaIsMigratedWithABackup() {
+    const QString fixture = QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3";
+    const QString path = db("old.db");
+    QVERIFY(QFile::copy(fixture, path));
+    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    auto version = [](const std::string& file) {
+      sql::Database raw(file, true);
+      sql::Statement q(raw, "SELECT value FROM meta WHERE key = 'schema_version'");
+      return q.step() ? std::stoi(q.text(0)) : -1;
+    };
+    auto indexes = [](const std::string& file) {
+      sql::Database raw(file, true);
+      sql::Statement q(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('runs_status', 'tags_tag')");
+      return q.step() ? q.integer(0) : -1;
+    };
+    QCOMPARE(version(path.toStdString()), 1);
+    {
+      RunStore reader(path.toStdString(), true);  // read-only: usable as it is, and left alone
+      QCOMPARE(int(reader.listRuns().size()), 1);
+      QVERIFY(reader.migrationBackup().empty());
+    }
+    QCOMPARE(version(path.toStdString()), 1);
+    std::string backup;
+    {
+      RunStore s(path.toStdString());
+      backup = s.migrationBackup();
+      QVERIFY2(!backup.empty() && QFile::exists(QString::fromStdString(backup)), backup.c_str());
+      QVERIFY2(QString::fromStdString(backup).endsWith(".schema-v1.backup"), backup.c_str());
+      QCOMPARE(QString::fromStdString(s.integrityCheck()), QString("ok"));
+      RunFilter tagged;
+      tagged.tag = "fixture";
+      const auto runs = s.listRuns(tagged);
+      QCOMPARE(int(runs.size()), 1);
+      QCOMPARE(QString::fromStdString(runs[0].name), QString("written by schema v1"));
+      QCOMPARE(QString::fromStdString(runs[0].status), QString("finished"));
+      QCOMPARE(int(s.metrics(runs[0].id, "train/loss").size()), 6);
+      QVERIFY(!s.curves(runs[0].id).empty());
+    }
+    QCOMPARE(version(path.toStdString()), kSchemaVersion);
+    QCOMPARE(indexes(path.toStdString()), int64_t(2));
+    QCOMPARE(version(backup), 1);  // the copy is the file as it was
+    QCOMPARE(indexes(backup), int64_t(0));
+    {
+      RunStore again(path.toStdString());  // already current: no second backup
+      QVERIFY(again.migrationBackup().empty());
+    }
+    QVERIFY(!QFile::exists(QString::fromStdString(backup) + ".1"));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestStore)
