@@ -85,8 +85,8 @@ MambaMixer::Projected MambaMixer::projectWith(const Tensor& x, const Tensor& win
   return p;
 }
 
-Tensor MambaMixer::forward(const Tensor& x, MixerCache* cache) {
-  Projected p = project(x);
+// The scan's inputs for projected tokens: dt_proj's bias goes in as the kernel's delta bias (softplus inside).
+ScanInputs MambaMixer::scanInputs(const Projected& p) {
   ScanInputs in;
   in.u = p.xc;
   in.delta = F::linear(p.dtRaw, m_dtProj->weight);
@@ -97,6 +97,12 @@ Tensor MambaMixer::forward(const Tensor& x, MixerCache* cache) {
   in.z = p.z;
   in.deltaBias = m_dtProj->bias;
   in.deltaSoftplus = true;
+  return in;
+}
+
+Tensor MambaMixer::forward(const Tensor& x, MixerCache* cache) {
+  Projected p = project(x);
+  const ScanInputs in = scanInputs(p);
   ScanOutputs s = selectiveScan(in);
   if (cache) {
     cache->tensors = {s.finalState, p.window};
@@ -118,16 +124,7 @@ std::pair<Tensor, Tensor> MambaMixer::advance(const Projected& p, const Tensor& 
 // (B, Q, E, N) tensors for the backward: they were a third of a small training step.
 Tensor MambaMixer::queries(const Tensor& xq, const MixerCache& cache) {
   Projected p = projectQueries(xq, cache.tensors[1]);
-  ScanInputs in;
-  in.u = p.xc;
-  in.delta = F::linear(p.dtRaw, m_dtProj->weight);
-  in.A = A();
-  in.B = p.B;
-  in.C = p.C;
-  in.D = m_d;
-  in.z = p.z;
-  in.deltaBias = m_dtProj->bias;
-  in.deltaSoftplus = true;
+  const ScanInputs in = scanInputs(p);
   return m_outProj->forward(selectiveScanQueries(in, cache.tensors[0]));
 }
 

@@ -4,6 +4,7 @@
 // A_log = ln(1..N), D skip, SiLU(z) gate, out_proj rescaled by 1/sqrt(layers). The scan runs on the
 // selective-scan kernels (core/ops/selective_scan_op.h).
 #include "core/models/mixer.h"
+#include "core/ops/selective_scan_op.h"
 
 namespace continua::core {
 
@@ -65,6 +66,7 @@ class MambaMixer : public Mixer {
   Projected project(const torch::Tensor& x);
   Projected projectQueries(const torch::Tensor& xq, const torch::Tensor& window);
   Projected projectWith(const torch::Tensor& x, const torch::Tensor& window);
+  ScanInputs scanInputs(const Projected& p);
   torch::Tensor A() const { return -torch::exp(m_aLog); }
   torch::Tensor dt(const torch::Tensor& dtRaw) const;  // softplus(dt_proj(dtRaw) + bias)
   // One recurrent step from state h (B, E, N) for every query: returns (y (B,Q,E) gated, h' (B,Q,E,N)).

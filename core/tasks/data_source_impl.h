@@ -25,6 +25,10 @@ class SyntheticPrototypes : public ClassDataSource {
   int64_t m_trainClasses = 0, m_testClasses = 0;
 };
 
+// The whole of a data file, or a DataError naming it: missing, unreadable, or not a regular file (a directory or
+// a device such as /dev/zero would otherwise be read forever or fail obscurely).
+std::string readDataFile(const std::string& path);
+
 // A file's examples grouped by class, in the order the split shuffles them (see each loader).
 struct LabelledClasses {
   std::vector<std::string> labels;       // the class label as the file names it

@@ -19,17 +19,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw DataError(file + ": " + what); }
 
-std::string readAll(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot be opened (does it exist?)");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // One CSV record's fields (RFC 4180: quotes around a field, "" inside quotes for one quote).
 std::vector<std::string> splitCsv(const std::string& line, const std::string& file, int64_t lineNo) {
   std::vector<std::string> cells(1);
@@ -76,6 +65,18 @@ std::pair<int64_t, int64_t> firstNonFinite(const Tensor& x) {
 
 }  // namespace
 
+std::string readDataFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot be opened (does it exist?)");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+
 LabelledClasses groupByLabel(const Tensor& x, const Tensor& labels, const std::string& file) {
   if (labels.dim() != 1 || labels.size(0) != x.size(0))
     fail(file, "expected one label per example: " + std::to_string(x.size(0)) + " examples, " +
@@ -93,7 +94,7 @@ LabelledClasses groupByLabel(const Tensor& x, const Tensor& labels, const std::s
 }
 
 Tensor readNpy(const std::string& path) {
-  const std::string data = readAll(path);
+  const std::string data = readDataFile(path);
   if (data.size() < 10 || data.compare(0, 6, "\x93NUMPY") != 0) fail(path, "not a .npy file (missing \\x93NUMPY magic)");
   const int major = static_cast<unsigned char>(data[6]);
   size_t headerLen, offset;

@@ -24,17 +24,6 @@ namespace {
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) { throw DataError(file + ": " + what); }
 
-std::string readAll(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    fail(path, "is not a regular file (a directory or a device cannot be read as data)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot be opened (does it exist?)");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 LabelledClasses loadCifar100(const std::string& directory) {
@@ -45,7 +34,7 @@ LabelledClasses loadCifar100(const std::string& directory) {
   std::vector<int64_t> firstSeen;  // fine labels in order of their first record in train.bin
   for (const char* name : {"train.bin", "test.bin"}) {
     const std::string file = (fs::path(directory) / name).string();
-    const std::string data = readAll(file);
+    const std::string data = readDataFile(file);
     if (data.empty() || data.size() % record != 0)
       fail(file, "size " + std::to_string(data.size()) + " is not a multiple of the 3074-byte CIFAR-100 record");
     for (size_t off = 0; off < data.size(); off += record) {

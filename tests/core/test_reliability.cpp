@@ -10,6 +10,8 @@
 #include "core/util/errors.h"
 #include "core/util/sha256.h"
 
+#include "tiny_experiment.h"
+
 #include <QtTest>
 
 #include <csignal>
@@ -21,17 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-json tinyConfig(int steps) {
-  return {{"name", "tiny"}, {"seed", 11},
-          {"model", {{"family", "mamba"}, {"d_model", 16}, {"layers", 1}, {"d_state", 4}}},
-          {"episode", {{"tasks", 3}, {"shots", 2}, {"test_shots", 1}}},
-          {"eval_episode", {{"tasks", 3}, {"shots", 2}}},
-          {"data", {{"classes", 40}, {"dim", 8}}},
-          {"optim", {{"steps", steps}, {"batch_size", 4}, {"lr", 3e-3}}},
-          {"eval", {{"every", 5}, {"episodes", 8}, {"final_episodes", 4}, {"length_tasks", {2, 3}}, {"length_shots", {2}},
-                    {"noise_levels", {0.0}}}},
-          {"checkpoint", {{"every", 4}}}};
-}
+json tinyConfig(int steps) { return continua::test::tinyExperiment(steps, 11); }
 
 std::vector<double> losses(const RunStore& s, int64_t id) {
   std::vector<double> v;
