@@ -11,10 +11,12 @@ engine_pkgs=(
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libstb-dev
   clang libclang-rt-14-dev  # the experiment-parser fuzz test (libFuzzer, ASan, UBSan)
+  help2man lintian         # man pages from --help; the package test's Debian checks
 )
 gui_pkgs=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev
   xvfb xauth              # the GUI tests and the quick start's headless detection run under Xvfb
+  desktop-file-utils appstream  # the package test checks the desktop entry and AppStream data
 )
 
 pkgs=("${engine_pkgs[@]}")

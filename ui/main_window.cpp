@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include "core/store/run_store.h"
+#include "ui/about_box.h"
 #include "ui/compare_view.h"
 #include "ui/curves_view.h"
 #include "ui/engine_bridge.h"
@@ -47,6 +48,7 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(qApp->palette()) {
   setWindowTitle("Continua");
+  setWindowIcon(applicationIcon());
   setAcceptDrops(true);
   setDockNestingEnabled(true);
   m_engine = new EngineBridge(this);
@@ -174,6 +176,12 @@ void MainWindow::buildMenus() {
     themes->addAction(a);
     connect(a, &QAction::triggered, this, [this, key] { setTheme(key); });
   }
+  QMenu* help = menuBar()->addMenu("&Help");
+  help->addAction("&About Continua", this, [this] {
+    QMessageBox* about = makeAboutBox(this);
+    about->setAttribute(Qt::WA_DeleteOnClose);
+    about->open();
+  });
 }
 
 bool MainWindow::saveScreenshots(const QString& dir) {
@@ -191,6 +199,10 @@ bool MainWindow::saveScreenshots(const QString& dir) {
     QApplication::processEvents();
     ok = grab().save(dir + "/" + file + ".png") && ok;
   }
+  std::unique_ptr<QMessageBox> about(makeAboutBox(this));
+  about->show();
+  for (int i = 0; i < 20; ++i) QApplication::processEvents();
+  ok = about->grab().save(dir + "/about.png") && ok;
   return ok;
 }
 

@@ -2,6 +2,7 @@
 #include "continua_version.h"
 #include "core/util/environment.h"
 #include "core/util/paths.h"
+#include "ui/about_box.h"
 #include "ui/experiment_editor.h"
 #include "ui/main_window.h"
 #include "ui/run_browser.h"
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QCommandLineParser cli;
   describe(app, cli, o);
+  QApplication::setWindowIcon(continua::ui::applicationIcon());
+  // Lets Wayland compositors and docks match the window to the installed desktop entry and its icon.
+  QGuiApplication::setDesktopFileName("org.continua.Continua");
 
   continua::ui::MainWindow window;
   QString dbPath = cli.value(o.db);

@@ -7,9 +7,11 @@
 // beside the maps, moving with the step slider; forgetting per task; seed groups in the live curves; view
 // settings kept; the maps' shapes; compare's differing keys; export; validation at the field.
 // Screenshots of every view go to $CONTINUA_SCREENSHOT_DIR when it is set (docs/screenshots).
+#include "continua_version.h"
 #include "core/config/experiment_schema.h"
 #include "core/store/run_export.h"
 #include "core/store/run_store.h"
+#include "ui/about_box.h"
 #include "ui/compare_view.h"
 #include "ui/curves_view.h"
 #include "ui/engine_bridge.h"
@@ -28,6 +30,8 @@
 #include <QComboBox>
 #include <QDockWidget>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
@@ -414,6 +418,33 @@ class TestWorkbench : public QObject {
     w->runBrowser()->selectRun(2);
     w->curves()->setMetric("train/loss");
     QTRY_VERIFY_WITH_TIMEOUT(w->curves()->pointCount() == 20, 5000);
+  }
+
+  // The icon is compiled in (resources/continua.qrc): the window and the About box show it with no files beside
+  // the program, as an installed workbench has none.
+  void windowAndAboutBoxShowTheIcon() {
+    const QIcon icon = ui::applicationIcon();
+    QVERIFY(!icon.isNull());
+    for (int size : {16, 48, 256}) QVERIFY2(icon.availableSizes().contains(QSize(size, size)), qPrintable(QString::number(size)));
+    // Not a blank image: the 48-pixel icon has the dark background and the orange query token.
+    const QImage image = icon.pixmap(48, 48).toImage();
+    QVERIFY(QColor(image.pixel(24, 6)).blue() > QColor(image.pixel(24, 6)).red());
+    auto w = window(m_dir.filePath("icon.db"));
+    QVERIFY(w);
+    QVERIFY(!w->windowIcon().isNull());
+    QAction* about = nullptr;
+    for (QAction* menu : w->menuBar()->actions())
+      if (menu->menu())
+        for (QAction* a : menu->menu()->actions())
+          if (a->text().contains("About")) about = a;
+    QVERIFY2(about, "Help > About Continua");
+    about->trigger();
+    QMessageBox* box = nullptr;
+    QTRY_VERIFY((box = w->findChild<QMessageBox*>("aboutBox")) != nullptr);
+    QVERIFY(!box->iconPixmap().isNull());
+    QVERIFY(box->text().contains(CONTINUA_VERSION));
+    screenshot(box, "about");
+    box->close();
   }
 };
 
