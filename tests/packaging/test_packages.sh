@@ -7,8 +7,9 @@
 set -euo pipefail
 build=$1 work=$2
 fail() { echo "test_packages: $*" >&2; exit 1; }
+# Without the checkers the test cannot judge the packages: it says so and reports itself skipped (77), never passed.
 for tool in cpack dpkg-deb lintian desktop-file-validate appstreamcli help2man; do
-  command -v "$tool" >/dev/null || fail "$tool is missing (packaging/install-deps.sh installs it)"
+  command -v "$tool" >/dev/null || { echo "test_packages: skipped: $tool is missing (packaging/install-deps.sh installs it)" >&2; exit 77; }
 done
 rm -rf "$work" && mkdir -p "$work/out" "$work/root" "$work/home"
 
