@@ -7,6 +7,7 @@
 #include "ui/engine_bridge.h"
 #include "ui/eval_curves_view.h"
 #include "ui/forgetting_view.h"
+#include "ui/guarded_application.h"
 #include "ui/experiment_editor.h"
 #include "ui/plot_style.h"
 #include "ui/run_browser.h"
@@ -49,6 +50,8 @@ QDockWidget* dock(QMainWindow* w, const QString& title, const QString& name, QWi
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(qApp->palette()) {
   setWindowTitle("Continua");
   setWindowIcon(applicationIcon());
+  if (auto* app = GuardedApplication::instance())
+    connect(app, &GuardedApplication::handlerFailed, this, &MainWindow::reportBackgroundError);
   setAcceptDrops(true);
   setDockNestingEnabled(true);
   m_engine = new EngineBridge(this);
@@ -60,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(
   m_forgetting = new ForgettingView;
   m_compare = new CompareView;
   m_log = new QTextEdit;
+  m_log->setObjectName("log");
   m_log->setReadOnly(true);
   buildDocks();
   buildMenus();
@@ -80,6 +84,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(
 
   connect(m_browser, &RunBrowser::selectionChanged, this, &MainWindow::onSelection);
   connect(m_browser, &RunBrowser::errorOccurred, this, &MainWindow::showError);
+  connect(m_browser, &RunBrowser::refreshFailed, this, &MainWindow::reportBackgroundError);
   connect(m_browser, &RunBrowser::resumeRequested, this, &MainWindow::onResumeRequested);
   connect(m_editor, &ExperimentEditor::runRequested, this, &MainWindow::onRunRequested);
   connect(m_editor, &ExperimentEditor::errorOccurred, this, &MainWindow::showError);
@@ -256,6 +261,7 @@ bool MainWindow::openDatabase(const QString& path) {
     return false;
   }
   setWindowTitle("Continua - " + QFileInfo(path).fileName());
+  m_lastBackgroundError.clear();
   m_browser->setStore(m_store);
   m_curves->setStore(m_store);
   m_selectivity->setStore(m_store);
@@ -286,6 +292,13 @@ void MainWindow::updateRecentMenu() {
   m_recentMenu->clear();
   for (const QString& p : QSettings().value("recentDatabases").toStringList())
     m_recentMenu->addAction(p, this, [this, p] { openDatabase(p); });
+}
+
+void MainWindow::reportBackgroundError(const QString& message) {
+  if (message == m_lastBackgroundError) return;  // cleared by openDatabase
+  m_lastBackgroundError = message;
+  m_log->append("<span style='color:#c62828'>" + message.toHtmlEscaped() + "</span>");
+  statusBar()->showMessage(message, 10000);
 }
 
 void MainWindow::showError(const QString& message) {

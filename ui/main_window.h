@@ -56,6 +56,10 @@ class MainWindow : public QMainWindow {
 
  public slots:
   void showError(const QString& message);
+  // An error nobody asked for by a click — a view's poll of the database, or a handler's exception caught by
+  // GuardedApplication: into the log and status bar, without a dialog, and once while it repeats (a view that
+  // polls a broken database fails every half second; a modal dialog each time would pile up).
+  void reportBackgroundError(const QString& message);
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -76,6 +80,7 @@ class MainWindow : public QMainWindow {
   void updateRecentMenu();
 
   QString m_dbPath;
+  QString m_lastBackgroundError;  // reportBackgroundError says a repeating error once
   std::shared_ptr<core::RunStore> m_store;
   EngineBridge* m_engine;
   ExperimentEditor* m_editor;

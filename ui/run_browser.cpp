@@ -72,7 +72,7 @@ void RunBrowser::refresh() {
     if (m_status->currentText() != "all") f.status = m_status->currentText().toStdString();
     m_model->setRuns(m_store->listRuns(f));
   } catch (const std::exception& e) {
-    emit errorOccurred(e.what());
+    emit refreshFailed(e.what());
   }
 }
 

@@ -30,7 +30,8 @@ class RunBrowser : public QWidget {
  signals:
   void selectionChanged(const std::vector<int64_t>& runs);
   void resumeRequested(qint64 runId);
-  void errorOccurred(const QString& message);
+  void errorOccurred(const QString& message);  // an action the user asked for failed
+  void refreshFailed(const QString& message);  // reading the run list failed (refresh runs on a timer)
 
  private:
   void showContextMenu(const QPoint& pos);

@@ -4,6 +4,7 @@
 #include "core/util/paths.h"
 #include "ui/about_box.h"
 #include "ui/experiment_editor.h"
+#include "ui/guarded_application.h"
 #include "ui/main_window.h"
 #include "ui/run_browser.h"
 
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
     describe(app, cli, o);  // prints and exits
     return 0;
   }
-  QApplication app(argc, argv);
+  continua::ui::GuardedApplication app(argc, argv);
   QCommandLineParser cli;
   describe(app, cli, o);
   QApplication::setWindowIcon(continua::ui::applicationIcon());
