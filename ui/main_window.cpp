@@ -297,11 +297,13 @@ void MainWindow::updateRecentMenu() {
 void MainWindow::reportBackgroundError(const QString& message) {
   if (message == m_lastBackgroundError) return;  // cleared by openDatabase
   m_lastBackgroundError = message;
+  qWarning("continua: %s", qPrintable(message));  // also on stderr, for a workbench started from a terminal
   m_log->append("<span style='color:#c62828'>" + message.toHtmlEscaped() + "</span>");
   statusBar()->showMessage(message, 10000);
 }
 
 void MainWindow::showError(const QString& message) {
+  qWarning("continua: %s", qPrintable(message));
   m_log->append("<span style='color:#c62828'>" + message.toHtmlEscaped() + "</span>");
   statusBar()->showMessage(message, 10000);
   QMessageBox::warning(this, "Continua", message);

@@ -20,7 +20,7 @@ struct Options {
   QCommandLineOption db{"db", "Run database to open (default: $CONTINUA_DB, settings file, XDG data directory).", "path"};
   QCommandLineOption preset{"preset", "Load this experiment preset into the editor.", "name"};
   QCommandLineOption shots{"screenshots", "Save a screenshot of each view into this folder, then quit (for docs).", "dir"};
-  QCommandLineOption select{"select", "Run ids to select, comma separated (with --screenshots).", "ids"};
+  QCommandLineOption select{"select", "Run ids to select at start, comma separated.", "ids"};
 };
 
 void describe(QCoreApplication& app, QCommandLineParser& cli, Options& o) {
@@ -75,15 +75,13 @@ int main(int argc, char** argv) {
   if (!experiment.isEmpty()) window.editor()->loadFile(experiment);
   window.resize(1500, 950);
   window.show();
-  if (cli.isSet(o.shots)) {
-    if (cli.isSet(o.select)) {
-      auto* table = window.runBrowser()->table();
-      table->clearSelection();
-      table->setSelectionMode(QAbstractItemView::MultiSelection);
-      for (const QString& id : cli.value(o.select).split(',')) window.runBrowser()->selectRun(id.toLongLong());
-      table->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    }
-    return window.saveScreenshots(cli.value(o.shots)) ? 0 : 1;
+  if (cli.isSet(o.select)) {
+    auto* table = window.runBrowser()->table();
+    table->clearSelection();
+    table->setSelectionMode(QAbstractItemView::MultiSelection);
+    for (const QString& id : cli.value(o.select).split(',')) window.runBrowser()->selectRun(id.toLongLong());
+    table->setSelectionMode(QAbstractItemView::ExtendedSelection);
   }
+  if (cli.isSet(o.shots)) return window.saveScreenshots(cli.value(o.shots)) ? 0 : 1;
   return app.exec();
 }
