@@ -15,6 +15,34 @@ struct Preset {
 };
 const std::vector<Preset>& paperPresets();
 
+// Length generalisation reaches past the training episode, as MambaCL's Fig. 4 does: shorter streams, the
+// training length, then 2x, 5x and 10x its tasks (at the training shots) and its shots (at the training tasks).
+json merged(json base, const json& more) {
+  base.update(more);
+  return base;
+}
+
+json pastTrainingLength(int tasks, int shots) {
+  return {{"length_tasks", {tasks / 2, tasks, 2 * tasks, 5 * tasks, 10 * tasks}},
+          {"length_shots", {1, shots, 2 * shots, 5 * shots, 10 * shots}}};
+}
+
+// MambaCL's comparison: every model meta-trained with one recipe and differing only in `model` — cl-as-seq's
+// optimiser, schedule, batch and 20-task x 5-shot episodes (reference/mambacl.md §4: Adam 1e-4, StepLR 10,000 x
+// 0.5, batch 16, 50,000 steps) and, as MambaCL does for every model, the selectivity regulariser (cl-as-seq's
+// attention loss: weight 1 for the first 10,000 steps). tests/core/test_config checks that the recipes agree.
+Preset mambaclComparison(const std::string& slug, const std::string& what, const json& model) {
+  json m = model;
+  if (!m.contains("family")) m["family"] = slug;
+  const std::string name = "mambacl-" + slug;
+  return {name, "MambaCL comparison: " + what + " on 20-task x 5-shot MCL, the recipe shared by every mambacl-* model (GPU scale)",
+          {{"name", name}, {"model", m},
+           {"episode", {{"tasks", 20}, {"shots", 5}, {"test_shots", 5}}},
+           {"selectivity", {{"lambda", 1.0}, {"until_step", 10000}}},
+           {"optim", {{"name", "adam"}, {"lr", 1e-4}, {"schedule", "step"}, {"step_size", 10000}, {"gamma", 0.5}, {"batch_size", 16}, {"steps", 50000}}},
+           {"eval", merged(pastTrainingLength(20, 5), {{"every", 1000}})}}};
+}
+
 // "Can Mamba learn how to learn" at CPU scale: one recipe per task, the same for both models (Adam 1e-3
 // constant, batch 32, grad clip 10, no curriculum at these small d), sized so one run takes minutes on one
 // core. The Transformer has 2 layers (attention + MLP each), Mamba 4 blocks: the paper's "1 layer" is 2 Mamba
@@ -71,36 +99,24 @@ const std::vector<Preset>& paperPresets() {
       // on some seeds only (0.30 +- 0.18 over 3 seeds against 0.73 +- 0.02 with it, docs/RESULTS.md).
       {"quickstart", "MambaCL at a small scale: Mamba with selectivity regularisation on synthetic-prototype MCL (10 tasks x 5 shots), about a minute on 2 CPU cores",
        {{"name", "quickstart"}, {"model", {{"family", "mamba"}, {"d_model", 64}, {"layers", 2}}},
-        {"task", {{"label_vocab", 10}, {"token_format", "joint"}}},
+        {"task", {{"token_format", "joint"}}},  // label_vocab 0: as many labels as the longest sweep (100 tasks) needs
         {"selectivity", {{"lambda", 1.0}}},
         {"episode", {{"tasks", 10}, {"shots", 5}, {"test_shots", 2}, {"curriculum_start_tasks", 3}, {"curriculum_steps", 800}}},
         {"eval_episode", {{"tasks", 10}, {"shots", 5}}},
         {"data", {{"dim", 32}, {"noise", 0.3}}},
         {"optim", {{"lr", 3e-3}, {"steps", 1200}, {"batch_size", 16}, {"schedule", "cosine"}, {"warmup_steps", 30}}},
-        {"eval", {{"every", 100}, {"episodes", 64}, {"length_tasks", {3, 5, 8, 10}}, {"length_shots", {2, 5, 10, 20}},
-                  {"domain_shift", "synthetic-shifted"}, {"final_episodes", 32}}},
+        {"eval", merged(pastTrainingLength(10, 5),
+                        {{"every", 100}, {"episodes", 64}, {"domain_shift", "synthetic-shifted"}, {"final_episodes", 32}})},
         {"checkpoint", {{"every", 200}}}}},
-      {"mambacl-mamba", "MambaCL: Mamba on 20-task x 5-shot MCL with selectivity regularisation",
-       {{"name", "mambacl-mamba"}, {"model", {{"family", "mamba"}, {"d_model", 128}, {"layers", 4}}},
-        {"task", {{"label_vocab", 100}}}, {"selectivity", {{"lambda", 0.5}, {"until_step", 2000}}},
-        {"optim", {{"lr", 1e-3}, {"steps", 5000}, {"schedule", "step"}, {"step_size", 2000}}},
-        {"eval", {{"length_tasks", {5, 10, 20, 40, 60, 100}}}}}},
-      {"mambacl-transformer", "MambaCL baseline: Transformer (sinusoidal positions) on the same MCL episodes",
-       {{"name", "mambacl-transformer"}, {"model", {{"family", "transformer"}, {"d_model", 128}, {"layers", 4}, {"positional", "sinusoidal"}}},
-        {"task", {{"label_vocab", 100}}}, {"selectivity", {{"lambda", 0.5}, {"until_step", 2000}}},
-        {"optim", {{"lr", 1e-3}, {"steps", 5000}}}, {"eval", {{"length_tasks", {5, 10, 20, 40, 60, 100}}}}}},
-      {"mambacl-linear-transformer", "MambaCL baseline: Linear Transformer (elu+1)",
-       {{"name", "mambacl-linear-transformer"}, {"model", {{"family", "linear-transformer"}, {"positional", "sinusoidal"}}},
-        {"task", {{"label_vocab", 100}}}, {"optim", {{"steps", 5000}}}}},
-      {"mambacl-performer", "MambaCL baseline: Performer (FAVOR+)",
-       {{"name", "mambacl-performer"}, {"model", {{"family", "performer"}, {"positional", "sinusoidal"}}},
-        {"task", {{"label_vocab", 100}}}, {"optim", {{"steps", 5000}}}}},
-      {"mambacl-moe", "MambaCL extension: Mamba with mixture-of-experts feed-forward layers",
-       {{"name", "mambacl-moe"}, {"model", {{"family", "mamba-moe"}, {"layers", 2}}}, {"task", {{"label_vocab", 100}}},
-        {"optim", {{"steps", 5000}}}}},
+      mambaclComparison("mamba", "Mamba", {{"d_model", 128}, {"layers", 4}}),
+      mambaclComparison("transformer", "Transformer (sinusoidal positions, as cl-as-seq)",
+                        {{"d_model", 128}, {"layers", 4}, {"positional", "sinusoidal"}}),
+      mambaclComparison("linear-transformer", "Linear Transformer (elu+1)", {{"d_model", 128}, {"layers", 4}, {"positional", "sinusoidal"}}),
+      mambaclComparison("performer", "Performer (FAVOR+)", {{"d_model", 128}, {"layers", 4}, {"positional", "sinusoidal"}}),
+      mambaclComparison("moe", "Mamba with mixture-of-experts feed-forward layers", {{"family", "mamba-moe"}, {"d_model", 128}, {"layers", 4}}),
       {"mambacl-sine", "MambaCL regression: sine waves (cl-as-seq's sine task)",
        {{"name", "mambacl-sine"}, {"task", {{"target", "sine"}}}, {"episode", {{"tasks", 20}, {"shots", 5}}},
-        {"optim", {{"steps", 3000}}}}},
+        {"optim", {{"steps", 3000}}}, {"eval", pastTrainingLength(20, 5)}}},
       {"icl-linear-regression-mamba", "Can Mamba learn how to learn: linear regression (d=20, 41 points), Mamba",
        {{"name", "icl-lr-mamba"}, {"task", {{"family", "icl"}, {"icl_task", "linear_regression"}}},
         {"model", {{"family", "mamba"}, {"layers", 4}}}, {"optim", {{"lr", 1e-4}, {"batch_size", 64}, {"steps", 500000}}}}},

@@ -6,6 +6,8 @@
 
 #include <QtTest>
 
+#include <map>
+
 using namespace continua::core;
 using nlohmann::json;
 
@@ -18,6 +20,56 @@ class TestConfig : public QObject {
     for (const auto& name : presetNames()) {
       auto issues = validateExperiment(presetExperiment(name));
       QVERIFY2(issues.empty(), qPrintable(QString::fromStdString(name + ":\n" + formatIssues(issues))));
+    }
+  }
+
+  // A comparison is only fair when its models share one recipe: presets named <group>-<model> (mambacl-*,
+  // icl-<task>-*, icl-cpu-<task>-*) must agree on every field but the model and the name.
+  void comparisonPresetsShareOneRecipe() {
+    // Longest first, so mambacl-linear-transformer is a linear-transformer, not a transformer.
+    const std::vector<std::string> models{"linear-transformer", "transformer", "mambaformer", "performer", "mamba", "moe"};
+    std::map<std::string, std::vector<std::string>> groups;
+    for (const auto& name : presetNames())
+      for (const auto& m : models)
+        if (name.size() > m.size() + 1 && name.compare(name.size() - m.size() - 1, std::string::npos, "-" + m) == 0) {
+          groups[name.substr(0, name.size() - m.size() - 1)].push_back(name);
+          break;
+        }
+    int compared = 0;
+    for (const auto& [group, names] : groups) {
+      if (names.size() < 2) continue;
+      auto recipe = [](const std::string& preset) {
+        json c = presetExperiment(preset);
+        c.erase("model");
+        c.erase("name");
+        return c;
+      };
+      const json first = recipe(names[0]);
+      for (size_t i = 1; i < names.size(); ++i) {
+        const json diff = json::diff(first, recipe(names[i]));
+        QVERIFY2(diff.empty(), qPrintable(QString::fromStdString(names[0] + " vs " + names[i] + ": " + diff.dump())));
+        ++compared;
+      }
+    }
+    QVERIFY(groups.count("mambacl") && groups["mambacl"].size() >= 5);
+    QVERIFY(compared >= 13);  // mambacl's 5 models, icl-linear-regression's 2, icl-cpu's 9 tasks x 2
+  }
+
+  // Length generalisation must reach past the training episode: 2x, 5x and 10x its tasks and its shots.
+  void mclPresetsSweepPastTheTrainingLength() {
+    for (const auto& name : presetNames()) {
+      const json c = presetExperiment(name);
+      if (c["task"]["family"] != "mcl") continue;
+      const int64_t tasks = c["episode"]["tasks"], shots = c["episode"]["shots"];
+      auto has = [&](const char* list, int64_t v) {
+        for (const auto& x : c["eval"][list])
+          if (x.get<int64_t>() == v) return true;
+        return false;
+      };
+      for (int64_t k : {2, 5, 10}) {
+        QVERIFY2(has("length_tasks", k * tasks), qPrintable(QString::fromStdString(name + ": eval.length_tasks lacks " + std::to_string(k * tasks))));
+        QVERIFY2(has("length_shots", k * shots), qPrintable(QString::fromStdString(name + ": eval.length_shots lacks " + std::to_string(k * shots))));
+      }
     }
   }
 
