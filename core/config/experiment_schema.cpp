@@ -116,6 +116,7 @@ const std::vector<FieldSpec>& experimentSchema() {
         "features: a feature file of the training inputs' shape)", 0, 0, {"none", "synthetic-shifted", "features"}),
       f("eval.domain_shift_path", S, "", "Domain shift feature file (.npy/.csv) when eval.domain_shift = features"),
       f("eval.domain_shift_labels_path", S, "", "Labels .npy of a .npy domain-shift feature file"),
+      f("eval.streaming", B, true, "MCL final sweeps: also answer each length_tasks point with the stream consumed one token at a time (the recurrent state; attention's KV cache) and record the state's bytes per episode"),
       f("eval.per_head_maps", B, false, "Also store each attention head's association map (heads x more storage)"),
       f("eval.final_episodes", I, 32, "Episodes per point of the final sweeps", 1, 1000000),
       f("eval.forgetting", B, true, "MCL: at the end, meta-test streams of 1..T tasks and each task's score after each (forgetting)"),

@@ -76,6 +76,14 @@ LearnerOutput EpisodeLearner::forward(const EpisodeBatch& e, bool wantMaps, bool
   return {m_head->forward(out.queries), std::move(out.maps), std::move(out.mapLayers), out.auxiliaryLoss};
 }
 
+Tensor EpisodeLearner::predictStreaming(const EpisodeBatch& e, int64_t* stateBytes) {
+  const Tensor tokens = streamTokens(e);
+  ModelState state = m_backbone->initialState(tokens.size(0), tokens.options());
+  for (int64_t t = 0; t < tokens.size(1); ++t) m_backbone->step(tokens.select(1, t), state);
+  if (stateBytes) *stateBytes = state.bytes() / tokens.size(0);
+  return m_head->forward(m_backbone->queriesFromState(encodeX(e.queryX), state));
+}
+
 PromptLearner::PromptLearner(const ModelConfig& model, int64_t tokenDim, int64_t outputDim) {
   m_backbone = register_module("backbone", makeSequenceModel(model));
   m_readIn = register_module("read_in", nn::Linear(tokenDim, model.dModel));

@@ -22,6 +22,11 @@ class EpisodeLearner : public torch::nn::Module {
   EpisodeLearner(const ModelConfig& model, std::vector<int64_t> inputShape, int64_t labelVocab, int64_t targetDim,
                  bool jointTokens = false);
   LearnerOutput forward(const EpisodeBatch& episodes, bool wantMaps, bool perHead = false);
+  // The same predictions with the stream consumed one token at a time (SequenceModel::step) and the queries
+  // answered from the final state: a recurrent model's state stays the same size however long the stream, an
+  // attention model's KV cache grows with it. (The episode's tokens are embedded up front: they are the data.)
+  // stateBytes: the state's size per episode after the stream.
+  torch::Tensor predictStreaming(const EpisodeBatch& episodes, int64_t* stateBytes = nullptr);
   torch::Tensor streamTokens(const EpisodeBatch& episodes);  // (B, 2n, D) interleaved, (B, n, D) joint
   SequenceModel& backbone() { return *m_backbone; }
   bool regression() const { return m_targetDim > 0; }

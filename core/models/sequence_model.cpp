@@ -187,6 +187,12 @@ Tensor SequenceModel::step(const Tensor& x, ModelState& state) {
   return m_finalNorm->forward(r);
 }
 
+Tensor SequenceModel::queriesFromState(const Tensor& queries, const ModelState& state) {
+  Tensor rq = addPositions(queries, state.position, true);
+  for (size_t i = 0; i < m_mixers.size(); ++i) rq = rq + m_mixers[i]->queries(m_norms[i]->forward(rq), state.layers[i]);
+  return m_finalNorm->forward(rq);
+}
+
 int64_t SequenceModel::parameterCount() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

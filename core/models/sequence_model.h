@@ -64,6 +64,9 @@ class SequenceModel : public torch::nn::Module {
 
   ModelState initialState(int64_t batch, const torch::TensorOptions& options);
   torch::Tensor step(const torch::Tensor& x, ModelState& state);  // (B, D) -> (B, D)
+  // Queries (B, Q, D) answered from a state that step() advanced through a stream, each as if it followed the
+  // stream — what run() computes for its queries, without the stream ever being in memory at once.
+  torch::Tensor queriesFromState(const torch::Tensor& queries, const ModelState& state);
 
   const ModelConfig& config() const { return m_config; }
   int64_t parameterCount() const;

@@ -95,9 +95,13 @@ class MclRunner : public TaskRunner {
   struct EvalResult {
     double loss = 0, accuracy = 0;
     std::vector<double> perTask;  // accuracy (or MSE) per task position
+    int64_t stateBytes = 0;       // streaming: the model state per episode after the stream
   };
 
-  EvalResult evalShape(const EpisodeShape& shape, int64_t episodes, double noise, uint64_t seed, ClassDataSource* source = nullptr) {
+  // streaming: predictions from the model stepping through each stream (EpisodeLearner::predictStreaming),
+  // with the state's bytes per episode in r.stateBytes.
+  EvalResult evalShape(const EpisodeShape& shape, int64_t episodes, double noise, uint64_t seed, ClassDataSource* source = nullptr,
+                       bool streaming = false) {
     torch::NoGradGuard g;
     m_learner->eval();
     auto gen = at::detail::createCPUGenerator(seed);
@@ -110,7 +114,8 @@ class MclRunner : public TaskRunner {
     while (done < episodes) {
       const int64_t b = std::min(batch, episodes - done);
       EpisodeBatch e = sample(Split::MetaTest, shape, b, noise, gen, source);
-      auto [loss, correct] = perQuery(m_learner->forward(e, false).predictions, e);
+      const Tensor predictions = streaming ? m_learner->predictStreaming(e, &r.stateBytes) : m_learner->forward(e, false).predictions;
+      auto [loss, correct] = perQuery(predictions, e);
       Tensor score = correct.defined() ? correct : loss;
       lossSum += loss.sum().item<double>();
       accSum += score.sum().item<double>();
@@ -186,6 +191,16 @@ class MclRunner : public TaskRunner {
       EpisodeShape s = m_test;
       s.tasks = t;
       point("length_tasks", double(s.tasks), s, 0.0);
+    }
+    // The same points with the model consuming each stream one token at a time: equal to the parallel numbers
+    // (tests/core/test_models), with the memory the state needs beside them.
+    for (const auto& t : m_config["eval"]["length_tasks"]) {
+      if (!m_config["eval"]["streaming"]) break;
+      EpisodeShape s = m_test;
+      s.tasks = t;
+      const EvalResult r = evalShape(s, episodes, 0.0, seed, nullptr, true);
+      c.push_back({"length_tasks_streaming/" + scoreName(), step, double(s.tasks), r.accuracy});
+      c.push_back({"length_tasks_streaming/state_bytes", step, double(s.tasks), double(r.stateBytes)});
     }
     for (const auto& k : m_config["eval"]["length_shots"]) {
       EpisodeShape s = m_test;

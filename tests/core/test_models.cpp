@@ -1,6 +1,7 @@
 // Every model family: causality, recurrent stepping and independent queries equal the parallel forward,
 // closed-form parameter counts, Mamba's implicit attention reproduces its SSM, gradients reach every
 // parameter, and save -> load round-trips exactly.
+#include "core/models/learners.h"
 #include "core/models/mamba_mixer.h"
 #include "core/models/sequence_model.h"
 #include "core/ops/selective_scan_op.h"
@@ -88,6 +89,43 @@ class TestModels : public QObject {
       const double d = maxDiff(out.queries.select(1, q), appended);
       QVERIFY2(d < 2e-4, qPrintable(QString("%1: query %2 differs from appending it by %3").arg(family).arg(q).arg(d)));
     }
+  }
+
+  // The streaming meta-test (EpisodeLearner::predictStreaming: the stream consumed one token at a time, the
+  // queries answered from the final state) gives the parallel forward's predictions, for every family and both
+  // token formats; a recurrent state keeps its size as the stream doubles, attention's KV cache doubles.
+  void streamingPredictionsEqualParallel_data() {
+    QTest::addColumn<QString>("family");
+    QTest::addColumn<bool>("joint");
+    for (const auto& f : ModelConfig::families()) {
+      QTest::newRow((f + " interleaved").c_str()) << QString::fromStdString(f) << false;
+      QTest::newRow((f + " joint").c_str()) << QString::fromStdString(f) << true;
+    }
+  }
+  void streamingPredictionsEqualParallel() {
+    QFETCH(QString, family);
+    QFETCH(bool, joint);
+    torch::manual_seed(23);
+    EpisodeLearner learner(small(family.toStdString()), {5}, 6, 0, joint);
+    learner.eval();
+    torch::NoGradGuard g;
+    std::vector<int64_t> bytes;
+    for (int64_t examples : {6, 12}) {
+      EpisodeBatch e;
+      e.streamX = torch::randn({2, examples, 5});
+      e.streamY = torch::randint(0, 6, {2, examples});
+      e.queryX = torch::randn({2, 4, 5});
+      e.queryY = torch::randint(0, 6, {2, 4});
+      const Tensor parallel = learner.forward(e, false).predictions;
+      int64_t b = 0;
+      const Tensor streaming = learner.predictStreaming(e, &b);
+      const double d = maxDiff(parallel, streaming);
+      QVERIFY2(d < 2e-4, qPrintable(QString("%1, %2 examples: streaming differs by %3").arg(family).arg(examples).arg(d)));
+      QVERIFY(b > 0);
+      bytes.push_back(b);
+    }
+    if (family == "mamba" || family == "s4") QCOMPARE(bytes[1], bytes[0]);
+    if (family == "transformer") QVERIFY2(bytes[1] > bytes[0] * 3 / 2, qPrintable(QString("%1 -> %2").arg(bytes[0]).arg(bytes[1])));
   }
 
   void gradientsReachEveryParameter_data() { families_data(); }
