@@ -16,7 +16,6 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
-#include <QVBoxLayout>
 
 #include <cmath>
 #include <map>
@@ -51,9 +50,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   m_groupSeeds = new QCheckBox("group runs that differ only by seed (mean +- std)", this);
   m_metric = new QComboBox(this);
   m_metric->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName("comparePlot");
-  m_plot->legend->setVisible(true);
+  m_plot = newLinePlot(this, "comparePlot");
   m_controls = new PlotControls(m_plot, "compare", "compare", this);
   m_groupSeeds->setChecked(m_controls->setting("groupSeeds", false).toBool());
   auto* bar = new QHBoxLayout;
@@ -69,10 +66,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent) {
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(tables);
   split->addWidget(m_plot);
-  auto* lay = new QVBoxLayout(this);
-  lay->setContentsMargins(2, 2, 2, 2);
-  lay->addLayout(bar);
-  lay->addWidget(split, 1);
+  layOutBelowToolbar(this, bar, split);
   connect(m_showAll, &QCheckBox::toggled, this, &CompareView::reload);
   connect(m_groupSeeds, &QCheckBox::toggled, this, [this](bool on) {
     m_controls->setSetting("groupSeeds", on);

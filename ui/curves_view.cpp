@@ -14,7 +14,6 @@
 #include <QLabel>
 #include <QSlider>
 #include <QTimer>
-#include <QVBoxLayout>
 
 #include <algorithm>
 
@@ -25,9 +24,7 @@ constexpr int kMaxDrawnPerSeries = 2000;  // about two points per pixel column o
 }
 
 CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName("curvesPlot");
-  m_plot->legend->setVisible(true);
+  m_plot = newLinePlot(this, "curvesPlot");
   m_plot->xAxis->setLabel("step");
   m_controls = new PlotControls(m_plot, "curves", "curves", this);
   m_key = new QComboBox(this);
@@ -56,10 +53,7 @@ CurvesView::CurvesView(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_groupSeeds);
   bar->addStretch();
   m_controls->addTo(bar);
-  auto* lay = new QVBoxLayout(this);
-  lay->setContentsMargins(2, 2, 2, 2);
-  lay->addLayout(bar);
-  lay->addWidget(m_plot, 1);
+  layOutBelowToolbar(this, bar, m_plot);
   m_replotTimer = new QTimer(this);
   m_replotTimer->setSingleShot(true);
   m_replotTimer->setInterval(40);

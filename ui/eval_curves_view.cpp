@@ -10,7 +10,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QVBoxLayout>
 
 #include <map>
 #include <set>
@@ -30,9 +29,7 @@ QString axisLabel(const QString& curve) {
 }  // namespace
 
 EvalCurvesView::EvalCurvesView(QWidget* parent) : QWidget(parent) {
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName("evalCurvesPlot");
-  m_plot->legend->setVisible(true);
+  m_plot = newLinePlot(this, "evalCurvesPlot");
   m_controls = new PlotControls(m_plot, "evaluation", "evaluation", this);
   m_curve = new QComboBox(this);
   m_curve->setMinimumContentsLength(22);
@@ -41,10 +38,7 @@ EvalCurvesView::EvalCurvesView(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_curve);
   bar->addStretch();
   m_controls->addTo(bar);
-  auto* lay = new QVBoxLayout(this);
-  lay->setContentsMargins(2, 2, 2, 2);
-  lay->addLayout(bar);
-  lay->addWidget(m_plot, 1);
+  layOutBelowToolbar(this, bar, m_plot);
   connect(m_curve, &QComboBox::currentTextChanged, this, [this](const QString& c) {
     if (!c.isEmpty()) m_controls->setSetting("curve", c);
     m_controls->resetView();

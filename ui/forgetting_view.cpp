@@ -7,7 +7,6 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <map>
@@ -15,9 +14,7 @@
 namespace continua::ui {
 
 ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName("forgettingPlot");
-  m_plot->legend->setVisible(true);
+  m_plot = newLinePlot(this, "forgettingPlot");
   m_plot->xAxis->setLabel("tasks seen in the meta-test stream");
   m_controls = new PlotControls(m_plot, "forgetting", "forgetting", this);
   m_status = new QLabel(this);
@@ -25,10 +22,7 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   bar->addWidget(m_status);
   bar->addStretch();
   m_controls->addTo(bar);
-  auto* lay = new QVBoxLayout(this);
-  lay->setContentsMargins(2, 2, 2, 2);
-  lay->addLayout(bar);
-  lay->addWidget(m_plot, 1);
+  layOutBelowToolbar(this, bar, m_plot);
   connect(m_controls, &PlotControls::scalesChanged, this, &ForgettingView::reload);
   m_controls->setHoverText([this](double x, double) { return hoverText(x); });
 }

@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QToolTip>
+#include <QVBoxLayout>
 
 namespace continua::ui {
 
@@ -137,6 +138,20 @@ void thinForDisplay(const QVector<double>& x, const QVector<double>& y, int maxP
       if (lo == hi) break;
     }
   }
+}
+
+QCustomPlot* newLinePlot(QWidget* parent, const QString& objectName) {
+  auto* plot = new QCustomPlot(parent);
+  plot->setObjectName(objectName);
+  plot->legend->setVisible(true);
+  return plot;
+}
+
+void layOutBelowToolbar(QWidget* view, QHBoxLayout* bar, QWidget* content) {
+  auto* lay = new QVBoxLayout(view);
+  lay->setContentsMargins(2, 2, 2, 2);
+  lay->addLayout(bar);
+  lay->addWidget(content, 1);
 }
 
 }  // namespace continua::ui

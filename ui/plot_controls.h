@@ -63,6 +63,11 @@ class PlotControls : public QObject {
   bool m_dragging = false;
 };
 
+// The layout every plot view shares: a plot with its legend shown, and the view's toolbar above its content
+// (the plot, or a splitter holding it), with the views' thin margins.
+QCustomPlot* newLinePlot(QWidget* parent, const QString& objectName);
+void layOutBelowToolbar(QWidget* view, QHBoxLayout* bar, QWidget* content);
+
 // Keeps at most `maxPoints` of a series for drawing (min and max of each bucket, in x order), so a curve of
 // 10^6 steps draws as fast as one of 10^3 and still shows its extremes.
 void thinForDisplay(const QVector<double>& x, const QVector<double>& y, int maxPoints, QVector<double>& outX,

@@ -187,17 +187,14 @@ class MclRunner : public TaskRunner {
     auto point = [&](const std::string& curve, double x, const EpisodeShape& s, double noise, ClassDataSource* src = nullptr) {
       c.push_back({curve + "/" + scoreName(), step, x, evalShape(s, episodes, noise, seed, src).accuracy});
     };
+    const bool streaming = m_config["eval"]["streaming"];
     for (const auto& t : m_config["eval"]["length_tasks"]) {
       EpisodeShape s = m_test;
       s.tasks = t;
       point("length_tasks", double(s.tasks), s, 0.0);
-    }
-    // The same points with the model consuming each stream one token at a time: equal to the parallel numbers
-    // (tests/core/test_models), with the memory the state needs beside them.
-    for (const auto& t : m_config["eval"]["length_tasks"]) {
-      if (!m_config["eval"]["streaming"]) break;
-      EpisodeShape s = m_test;
-      s.tasks = t;
+      if (!streaming) continue;
+      // The same point with the model consuming each stream one token at a time: equal to the parallel number
+      // (tests/core/test_models), with the memory the state needs beside it.
       const EvalResult r = evalShape(s, episodes, 0.0, seed, nullptr, true);
       c.push_back({"length_tasks_streaming/" + scoreName(), step, double(s.tasks), r.accuracy});
       c.push_back({"length_tasks_streaming/state_bytes", step, double(s.tasks), double(r.stateBytes)});
