@@ -47,6 +47,11 @@ class IclRunner : public TaskRunner {
   std::string modelName() const override { return m_config["model"]["family"]; }
   std::string taskName() const override { return "icl/" + m_task->spec().name; }
   std::string summary() override { return m_learner->backbone().summary() + "; task " + taskName(); }
+  ModelFacts facts() override {
+    torch::Generator gen = at::detail::createCPUGenerator(0);
+    const int64_t tokens = m_task->sample(1, m_task->spec().points, m_task->spec().dims, gen).tokens.size(1);
+    return {tokens, m_learner->backbone().flopsPerToken(tokens)};
+  }
 
   IclPrompts onDevice(IclPrompts p) const {
     for (Tensor* t : {&p.xs, &p.ys, &p.tokens, &p.scored, &p.truth, &p.hidden})

@@ -36,6 +36,11 @@ class MclRunner : public TaskRunner {
   std::string summary() override {
     return m_learner->backbone().summary() + (m_data.source ? "; data: " + m_data.source->describe() : "; data: sine regression");
   }
+  ModelFacts facts() override {
+    // The stream (one token per example when joint, x and y tokens otherwise) and then the queries.
+    const int64_t tokens = (m_joint ? 1 : 2) * m_train.streamExamples() + m_train.queries();
+    return {tokens, m_learner->backbone().flopsPerToken(tokens)};
+  }
 
   EpisodeBatch sample(Split split, const EpisodeShape& shape, int64_t batch, double noise, torch::Generator& gen,
                       ClassDataSource* source = nullptr) {

@@ -17,6 +17,12 @@ struct TrainLoss {
   std::vector<std::pair<std::string, double>> metrics;  // "train/..." values for this step
 };
 
+// What a report states about a run's model cost at the training context (the trainer counts parameters).
+struct ModelFacts {
+  int64_t contextTokens = 0;   // tokens the model reads per training sequence
+  double flopsPerToken = 0;    // forward FLOPs per token at that context (SequenceModel::flopsPerToken)
+};
+
 class TaskRunner {
  public:
   virtual ~TaskRunner() = default;
@@ -24,6 +30,7 @@ class TaskRunner {
   virtual std::string modelName() const = 0;
   virtual std::string taskName() const = 0;
   virtual std::string summary() = 0;
+  virtual ModelFacts facts() = 0;
   // One batch drawn from `gen`; selectivityWeight > 0 adds weight * KL(p || q) where defined.
   virtual TrainLoss trainLoss(int64_t step, torch::Generator& gen, double selectivityWeight) = 0;
   // Held-out evaluation at the training shape: "test/..." metrics plus curves (e.g. per-task accuracy).

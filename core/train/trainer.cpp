@@ -8,6 +8,8 @@
 #include "core/util/environment.h"
 #include "core/util/errors.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -99,6 +101,23 @@ class MetricWriter {
   Clock::time_point m_last = Clock::now();
 };
 
+double peakResidentMegabytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;  // Linux reports kilobytes
+}
+
+// Size and cost of the model, logged once per session at the step it starts from, so a report can state them.
+void logModelFacts(MetricWriter& writer, TaskRunner& runner, int64_t step) {
+  int64_t parameters = 0;
+  for (const auto& p : runner.module().parameters()) parameters += p.numel();
+  const ModelFacts f = runner.facts();
+  const double wall = wallClock();
+  writer.add({"model/parameters", step, wall, double(parameters)});
+  writer.add({"model/context_tokens", step, wall, double(f.contextTokens)});
+  writer.add({"model/flops_per_token", step, wall, f.flopsPerToken});
+}
+
 }  // namespace
 
 void Trainer::reportMigration(const RunStore& store) {
@@ -181,6 +200,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       m_observer.onLog("resuming run " + std::to_string(runId) + " from step " + std::to_string(done));
     }
     m_observer.onLog(runner->summary());
+    logModelFacts(writer, *runner, done);
     m_observer.onStatus(runId, "running", "");
     auto checkpoint = [&](int64_t step) {
       const std::string path = store.checkpointDirectory(runId) + "/step-" + std::to_string(step) + ".pt";
@@ -195,6 +215,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     const double clip = config["optim"]["grad_clip"];
     const auto started = Clock::now();
     const int64_t startStep = done;
+    double trainingSeconds = 0;  // optimisation steps only: what episodes/s measures (evaluations excluded)
     runner->module().train();
     for (int64_t step = done + 1; step <= total; ++step) {
       while (m_paused && !m_cancel) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -202,6 +223,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
         if (done > lastCheckpoint) checkpoint(done);
         return finish("cancelled", "cancelled at step " + std::to_string(done) + "; resumable from step " + std::to_string(lastCheckpoint));
       }
+      const auto stepStarted = Clock::now();
       const double lr = learningRate(config["optim"], step, total);
       setLearningRate(*optimizer, lr);
       TrainLoss loss = runner->trainLoss(step, gen, (until == 0 || step < until) ? lambda : 0.0);
@@ -214,6 +236,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       const double gradNorm = clip > 0 ? torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip)
                                        : torch::nn::utils::clip_grad_norm_(runner->module().parameters(), 1e30);
       optimizer->step();
+      trainingSeconds += std::chrono::duration<double>(Clock::now() - stepStarted).count();
       faultPoint("step");
       done = step;
       const double wall = wallClock();
@@ -235,6 +258,9 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       const double rate = double(step - startStep) / std::max(elapsed, 1e-9);
       m_observer.onProgress({step, total, elapsed, double(total - step) / std::max(rate, 1e-9), value});
     }
+    const double episodes = double(total - startStep) * config["optim"]["batch_size"].get<double>();
+    if (trainingSeconds > 0) writer.add({"perf/episodes_per_s", total, wallClock(), episodes / trainingSeconds});
+    writer.add({"perf/peak_rss_mb", total, wallClock(), peakResidentMegabytes()});
     writer.flush();
     m_observer.onLog("final sweeps (length generalisation, noise, domain shift)...");
     faultPoint("final-sweeps");
