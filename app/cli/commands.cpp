@@ -12,6 +12,7 @@ void registerCommands(CLI::App& app) {
   registerKernelCommands(app);
   registerRunCommands(app);
   registerSummaryCommand(app);
+  registerReportCommand(app);
 }
 
 }  // namespace continua::app

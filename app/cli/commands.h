@@ -16,6 +16,7 @@ void registerCommands(CLI::App& app);
 void registerKernelCommands(CLI::App& app);
 void registerRunCommands(CLI::App& app);
 void registerSummaryCommand(CLI::App& app);
+void registerReportCommand(CLI::App& app);
 
 void setExitCode(int code);
 int exitCode();
