@@ -10,6 +10,7 @@
 #include "ui/guarded_application.h"
 #include "ui/experiment_editor.h"
 #include "ui/plot_style.h"
+#include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
 
@@ -21,6 +22,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QDesktopServices>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -34,6 +36,7 @@
 #include <QActionGroup>
 #include <QTimer>
 #include <QUndoStack>
+#include <QUrl>
 
 namespace continua::ui {
 
@@ -150,6 +153,8 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   file->addAction("&Load experiment...", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), m_editor, &ExperimentEditor::openDialog);
   file->addAction("&Save experiment...", QKeySequence::Save, m_editor, &ExperimentEditor::saveDialog);
+  file->addSeparator();
+  file->addAction("Export &report...", QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportReport);
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
   QMenu* edit = menuBar()->addMenu("&Edit");
@@ -300,6 +305,19 @@ void MainWindow::reportBackgroundError(const QString& message) {
   qWarning("continua: %s", qPrintable(message));  // also on stderr, for a workbench started from a terminal
   m_log->append("<span style='color:#c62828'>" + message.toHtmlEscaped() + "</span>");
   statusBar()->showMessage(message, 10000);
+}
+
+void MainWindow::exportReport() {
+  if (!m_store) return showError("Open a run database first (File > Open database).");
+  ReportDialog dialog(*m_store, m_browser->selectedRuns(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  const QString path = dialog.markdownPath();
+  m_log->append("report written to " + path.toHtmlEscaped());
+  statusBar()->showMessage("Report written to " + path, 10000);
+  QMessageBox box(QMessageBox::Information, "Export report", "The report is in " + path, QMessageBox::Close, this);
+  QPushButton* open = box.addButton("Open", QMessageBox::AcceptRole);
+  box.exec();
+  if (box.clickedButton() == open) QDesktopServices::openUrl(QUrl::fromLocalFile(path));
 }
 
 void MainWindow::showError(const QString& message) {

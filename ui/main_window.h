@@ -56,6 +56,7 @@ class MainWindow : public QMainWindow {
 
  public slots:
   void showError(const QString& message);
+  void exportReport();  // File > Export report
   // An error nobody asked for by a click — a view's poll of the database, or a handler's exception caught by
   // GuardedApplication: into the log and status bar, without a dialog, and once while it repeats (a view that
   // polls a broken database fails every half second; a modal dialog each time would pile up).

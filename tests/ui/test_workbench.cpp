@@ -21,6 +21,7 @@
 #include "ui/main_window.h"
 #include "ui/plot_controls.h"
 #include "ui/plot_export.h"
+#include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
 
@@ -390,6 +391,33 @@ class TestWorkbench : public QObject {
     int points = 0;
     for (int g = 0; g < plot->graphCount(); ++g) points += plot->graph(g)->dataCount();
     QCOMPARE(lines.size() - 1, points);
+  }
+
+  // File > Export report writes the CLI's report for the selected runs; a bad claims file is reported in the
+  // dialog (which stays open) rather than lost.
+  void exportReportWritesTheSelectedRuns() {
+    auto w = window(fixtureCopy());
+    QVERIFY(w);
+    bool inMenu = false;
+    for (QAction* a : w->findChildren<QAction*>()) inMenu |= a->text() == "Export &report...";
+    QVERIFY(inMenu);
+    core::RunStore store(w->databasePath().toStdString(), true);
+    ui::ReportDialog dialog(store, {1}, w.get());
+    dialog.show();
+    screenshot(&dialog, "report-dialog");
+    dialog.setFolder(m_dir.filePath("gui-report"));
+    dialog.setClaimsFile(m_dir.filePath("no-such-claims.json"));
+    QVERIFY(!dialog.writeReport());
+    QVERIFY2(dialog.lastError().contains("no-such-claims.json"), qPrintable(dialog.lastError()));
+    dialog.setClaimsFile("");
+    QVERIFY2(dialog.writeReport(), qPrintable(dialog.lastError()));
+    QFile md(dialog.markdownPath());
+    QVERIFY(md.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QString text = md.readAll();
+    QVERIFY(text.contains("1 runs (1 finished)"));
+    QVERIFY(text.contains("| 1 | gui-run |"));
+    QVERIFY(!text.contains("| 2 | gui-run |"));
+    QVERIFY(QFileInfo::exists(m_dir.filePath("gui-report/figures")));
   }
 
   void validationShowsAtTheFieldAndUndoClearsIt() {
