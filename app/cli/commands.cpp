@@ -10,7 +10,9 @@ int exitCode() { return g_exitCode; }
 
 void registerCommands(CLI::App& app) {
   registerKernelCommands(app);
-  registerRunCommands(app);
+  registerTrainingCommands(app);
+  registerInspectCommands(app);
+  registerManageCommands(app);
   registerSummaryCommand(app);
   registerReportCommand(app);
 }

@@ -1,6 +1,6 @@
 #pragma once
-// Subcommand wiring for continua-cli. Each register* function adds its subcommands; their callbacks call
-// into core and set the process exit code (documented in docs/CLI.md).
+// Subcommand wiring for continua-cli. Each register* function adds its subcommands, each command's options
+// in a struct of its own unit; their callbacks call into core and set the process exit code (docs/CLI.md).
 #include <CLI/CLI.hpp>
 
 namespace continua::app {
@@ -14,7 +14,9 @@ enum ExitCode : int {
 
 void registerCommands(CLI::App& app);
 void registerKernelCommands(CLI::App& app);
-void registerRunCommands(CLI::App& app);
+void registerTrainingCommands(CLI::App& app);  // run, resume
+void registerInspectCommands(CLI::App& app);   // list, show, compare, export
+void registerManageCommands(CLI::App& app);    // tag, note, rename, delete, presets, where
 void registerSummaryCommand(CLI::App& app);
 void registerReportCommand(CLI::App& app);
 

@@ -1,7 +1,7 @@
 // `report RUN... --out DIR`: a Markdown report with figures from stored runs (core/report/report.h).
+#include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "core/report/report.h"
-#include "core/util/paths.h"
 
 #include <iostream>
 #include <memory>
@@ -17,7 +17,7 @@ struct ReportCommand {
   bool noFigures = false;
 
   void run() {
-    core::RunStore store(core::resolveDatabasePath(db).path, true);
+    core::RunStore store(databasePath(db), true);
     options.figures = !noFigures;
     const core::ReportSummary s = core::writeReport(store, runs, options);
     std::cout << "Wrote " << s.markdownPath << ": " << s.runs << " runs in " << s.groups << " groups, " << s.figures << " figures";
@@ -37,7 +37,7 @@ void registerReportCommand(CLI::App& app) {
                   "A claims file (docs/experiments/claims-*.json) to check against the runs: reproduced / not reproduced");
   cmd->add_option("--title", command->options.title, "The report's title");
   cmd->add_flag("--no-figures", command->noFigures, "Tables only");
-  cmd->add_option("--db", command->db, "Run database (default: $CONTINUA_DB, settings file, or the XDG data directory)");
+  addDatabaseOption(cmd, command->db);
   cmd->callback([command] { command->run(); });
 }
 

@@ -1,10 +1,11 @@
 // `summary`: runs grouped by name (one configuration over several seeds), each quantity as mean ± std.
+#include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "core/store/run_groups.h"
-#include "core/util/paths.h"
 #include "core/util/table.h"
 
 #include <iostream>
+#include <memory>
 
 namespace continua::app {
 using nlohmann::json;
@@ -35,31 +36,20 @@ json toJson(const std::vector<core::RunGroup>& groups, const std::vector<std::st
   return out;
 }
 
-}  // namespace
+struct SummaryCommand {
+  std::string db, text, tag;
+  std::vector<std::string> quantities;
+  bool markdown = false, asJson = false;
+  int decimals = 3;
 
-void registerSummaryCommand(CLI::App& app) {
-  static std::string db, text, tag;
-  static std::vector<std::string> quantities;
-  static bool markdown = false, asJson = false;
-  static int decimals = 3;
-  auto* cmd = app.add_subcommand("summary", "Finished runs grouped by name (seeds of one configuration): mean ± std per quantity");
-  cmd->add_option("quantities", quantities,
-                  "What to summarise: a metric (test/accuracy), its first value (train/selectivity_kl@first), a curve at x "
-                  "(examples/error@20), or wall (seconds). Default: test/accuracy test/error test/mse wall");
-  cmd->add_option("--text", text, "Only runs whose name, model, task or notes contain this");
-  cmd->add_option("--tag", tag, "Only runs with this tag");
-  cmd->add_option("--decimals", decimals, "Decimals in the table (default 3)");
-  cmd->add_flag("--markdown", markdown, "A Markdown table (for docs/RESULTS.md)");
-  cmd->add_flag("--json", asJson, "JSON output");
-  cmd->add_option("--db", db, "Run database (default: $CONTINUA_DB, settings file, or the XDG data directory)");
-  cmd->callback([&] {
-    core::RunStore store(core::resolveDatabasePath(db).path, true);
+  void run() const {
+    core::RunStore store(databasePath(db), true);
     core::RunFilter filter;
     filter.text = text;
     filter.tag = tag;
     std::vector<std::string> what = quantities;
     if (what.empty()) what = {"test/accuracy", "test/error", "test/mse", "wall"};
-    auto groups = core::groupRuns(store, filter, what);
+    const auto groups = core::groupRuns(store, filter, what);
     if (asJson) { std::cout << toJson(groups, what).dump(2) << "\n"; return; }
     if (markdown) { printMarkdown(groups, what, decimals); return; }
     std::vector<std::string> header{"group", "seeds"};
@@ -71,7 +61,24 @@ void registerSummaryCommand(CLI::App& app) {
       t.addRow(row);
     }
     t.print(std::cout);
-  });
+  }
+};
+
+}  // namespace
+
+void registerSummaryCommand(CLI::App& app) {
+  auto summary = std::make_shared<SummaryCommand>();
+  auto* cmd = app.add_subcommand("summary", "Finished runs grouped by name (seeds of one configuration): mean ± std per quantity");
+  cmd->add_option("quantities", summary->quantities,
+                  "What to summarise: a metric (test/accuracy), its first value (train/selectivity_kl@first), a curve at x "
+                  "(examples/error@20), or wall (seconds). Default: test/accuracy test/error test/mse wall");
+  cmd->add_option("--text", summary->text, "Only runs whose name, model, task or notes contain this");
+  cmd->add_option("--tag", summary->tag, "Only runs with this tag");
+  cmd->add_option("--decimals", summary->decimals, "Decimals in the table (default 3)");
+  cmd->add_flag("--markdown", summary->markdown, "A Markdown table (for docs/RESULTS.md)");
+  cmd->add_flag("--json", summary->asJson, "JSON output");
+  addDatabaseOption(cmd, summary->db);
+  cmd->callback([summary] { summary->run(); });
 }
 
 }  // namespace continua::app
