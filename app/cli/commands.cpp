@@ -15,6 +15,7 @@ void registerCommands(CLI::App& app) {
   registerManageCommands(app);
   registerSummaryCommand(app);
   registerReportCommand(app);
+  registerImportCommand(app);
 }
 
 }  // namespace continua::app

@@ -19,6 +19,7 @@ void registerInspectCommands(CLI::App& app);   // list, show, compare, export
 void registerManageCommands(CLI::App& app);    // tag, note, rename, delete, presets, where
 void registerSummaryCommand(CLI::App& app);
 void registerReportCommand(CLI::App& app);
+void registerImportCommand(CLI::App& app);
 
 void setExitCode(int code);
 int exitCode();

@@ -4,13 +4,17 @@
 
 #include "core/config/experiment_schema.h"
 #include "core/util/errors.h"
+#include "core/util/sha256.h"
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <random>
 
 namespace continua::core {
 namespace fs = std::filesystem;
@@ -84,6 +88,10 @@ const char* const kMigrations[] = {
     // 1 -> 2: the run list filters by status and by tag; tags' key is (run_id, tag), so a tag filter scanned it.
     "CREATE INDEX IF NOT EXISTS runs_status ON runs(status);"
     "CREATE INDEX IF NOT EXISTS tags_tag ON tags(tag, run_id);",
+    // 2 -> 3: run identity across databases (filled in by giveEveryRunAUuid) and sweeps.
+    "ALTER TABLE runs ADD COLUMN uuid TEXT;"
+    "ALTER TABLE runs ADD COLUMN sweep TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX IF NOT EXISTS runs_sweep ON runs(sweep);",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion - 1, "one migration per schema version");
 
@@ -95,9 +103,30 @@ std::string backupPathFor(const std::string& db, int version) {
   return candidate;
 }
 
+// 8-4-4-4-12 lowercase hex, as RFC 4122 writes a UUID.
+std::string uuidText(const std::string& hex32) {
+  return hex32.substr(0, 8) + "-" + hex32.substr(8, 4) + "-" + hex32.substr(12, 4) + "-" + hex32.substr(16, 4) + "-" + hex32.substr(20, 12);
+}
+
+std::string randomRunUuid() {
+  static thread_local std::mt19937_64 gen(std::random_device{}() ^ (uint64_t(getpid()) << 32) ^ uint64_t(std::time(nullptr)));
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(gen()), static_cast<unsigned long long>(gen()));
+  std::string h(hex);
+  h[12] = '4';                              // version 4: random
+  h[16] = "89ab"[(h[16] - '0') & 3];        // the RFC 4122 variant
+  return uuidText(h);
+}
+
 bool processAlive(int64_t pid) { return pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
 }  // namespace
+
+std::string derivedRunUuid(double created, const std::string& name, const std::string& config) {
+  char when[64];
+  std::snprintf(when, sizeof when, "%.6f", created);
+  return uuidText(sha256Hex(std::string(when) + "\n" + name + "\n" + config).substr(0, 32));
+}
 
 double RunSummary::latestValue(const std::string& key, double fallback) const {
   for (const auto& [k, v] : latest)
@@ -121,6 +150,7 @@ RunStore::RunStore(const std::string& path, bool readOnly) : m_readOnly(readOnly
     throw StoreError("run database " + path + " does not exist");
   }
   m_db = std::make_unique<sql::Database>(path, readOnly);
+  if (readOnly) m_version = readVersion();
   if (!readOnly) {
     m_db->exec("PRAGMA synchronous = NORMAL");  // WAL + NORMAL: durable at checkpoints, never corrupt
     migrate();                                  // sets WAL mode when it creates the schema
@@ -129,19 +159,22 @@ RunStore::RunStore(const std::string& path, bool readOnly) : m_readOnly(readOnly
 
 // Reads the schema version without writing; only a database that needs it is changed (so opening a damaged
 // or foreign file, or an up-to-date one, never modifies it).
-void RunStore::migrate() {
+int RunStore::readVersion() {
   int version = 0;
-  {
-    Statement hasMeta(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
-    if (hasMeta.step() && hasMeta.integer(0) > 0) {
-      Statement get(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
-      if (get.step()) version = std::stoi(get.text(0));
-    } else {
-      Statement tables(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
-      if (tables.step() && tables.integer(0) > 0)
-        throw StoreError(path() + " is an SQLite database but not a Continua run database (it has no schema version)");
-    }
+  Statement hasMeta(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (hasMeta.step() && hasMeta.integer(0) > 0) {
+    Statement get(*m_db, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (get.step()) version = std::stoi(get.text(0));
+  } else {
+    Statement tables(*m_db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    if (tables.step() && tables.integer(0) > 0)
+      throw StoreError(path() + " is an SQLite database but not a Continua run database (it has no schema version)");
   }
+  return version;
+}
+
+void RunStore::migrate() {
+  const int version = readVersion();
   if (version > kSchemaVersion)
     throw StoreError("run database " + path() + " has schema version " + std::to_string(version) +
                      ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
@@ -157,20 +190,37 @@ void RunStore::migrate() {
   m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   if (version < 1) m_db->exec(kSchemaV1);
   for (int v = std::max(version, 1); v < kSchemaVersion; ++v) m_db->exec(kMigrations[v - 1]);
+  giveEveryRunAUuid();
   Statement set(*m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)");
   set.bind(1, std::to_string(kSchemaVersion)).run();
   tx.commit();
 }
 
+// Runs from before schema 3 get a UUID derived from what identifies them (creation time, name, configuration),
+// so the same old run read from two copies of a file is recognised as one by `import`.
+void RunStore::giveEveryRunAUuid() {
+  std::vector<std::pair<int64_t, std::string>> missing;
+  {
+    Statement s(*m_db, "SELECT id, created, name, config FROM runs WHERE uuid IS NULL");
+    while (s.step()) missing.emplace_back(s.integer(0), derivedRunUuid(s.real(1), s.text(2), s.text(3)));
+  }
+  Statement set(*m_db, "UPDATE runs SET uuid = ? WHERE id = ?");
+  for (const auto& [id, uuid] : missing) {
+    set.reset();
+    set.bind(1, uuid).bind(2, id).run();
+  }
+  m_db->exec("CREATE UNIQUE INDEX IF NOT EXISTS runs_uuid ON runs(uuid)");
+}
+
 int64_t RunStore::createRun(const std::string& name, const json& config, const std::string& model, const std::string& task,
-                            const json& environment, int64_t totalSteps) {
+                            const json& environment, int64_t totalSteps, const std::string& sweep) {
   sql::Transaction tx(*m_db);
   Statement ins(*m_db,
-                "INSERT INTO runs(name, status, created, started, model, task, config, environment, total_steps, pid, host) "
-                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "INSERT INTO runs(name, status, created, started, model, task, config, environment, total_steps, pid, host, uuid, sweep) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const double t = now();
   ins.bind(1, name).bind(2, t).bind(3, t).bind(4, model).bind(5, task).bind(6, config.dump()).bind(7, environment.dump())
-      .bind(8, totalSteps).bind(9, int64_t(getpid())).bind(10, hostName()).run();
+      .bind(8, totalSteps).bind(9, int64_t(getpid())).bind(10, hostName()).bind(11, randomRunUuid()).bind(12, sweep).run();
   const int64_t id = m_db->lastInsertId();
   Statement p(*m_db, "INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)");
   for (const auto& [k, v] : flattenConfig(config)) {
@@ -268,24 +318,30 @@ void RunStore::truncateAfter(int64_t run, int64_t step) {
 }
 
 std::vector<RunSummary> RunStore::listRuns(const RunFilter& f) const {
-  std::string q = "SELECT id, name, status, model, task, error, notes, created, started, finished, step, total_steps "
-                  "FROM runs WHERE 1";
+  // A read-only file of an older schema is read as it is: no uuid or sweep columns before version 3.
+  const bool v3 = m_version >= 3;
+  std::string q = std::string("SELECT id, name, status, model, task, error, notes, created, started, finished, step, total_steps, ") +
+                  (v3 ? "uuid, sweep" : "NULL, ''") + ", config FROM runs WHERE 1";
   if (!f.status.empty()) q += " AND status = ?1";
   if (!f.tag.empty()) q += " AND id IN (SELECT run_id FROM tags WHERE tag = ?2)";
   if (!f.text.empty()) q += " AND (name LIKE ?3 OR model LIKE ?3 OR task LIKE ?3 OR notes LIKE ?3)";
   if (f.id > 0) q += " AND id = ?4";
+  if (!f.sweep.empty()) q += v3 ? " AND sweep = ?5" : " AND 0";
   q += " ORDER BY id";
   Statement s(*m_db, q);
   if (!f.status.empty()) s.bind(1, f.status);
   if (!f.tag.empty()) s.bind(2, f.tag);
   if (!f.text.empty()) s.bind(3, "%" + f.text + "%");
   if (f.id > 0) s.bind(4, f.id);
+  if (!f.sweep.empty() && v3) s.bind(5, f.sweep);
   std::vector<RunSummary> out;
   while (s.step()) {
     RunSummary r;
     r.id = s.integer(0); r.name = s.text(1); r.status = s.text(2); r.model = s.text(3); r.task = s.text(4);
     r.error = s.text(5); r.notes = s.text(6); r.created = s.real(7); r.started = s.real(8); r.finished = s.real(9);
     r.step = s.integer(10); r.totalSteps = s.integer(11);
+    r.uuid = s.isNull(12) ? derivedRunUuid(r.created, r.name, s.text(14)) : s.text(12);
+    r.sweep = s.text(13);
     out.push_back(r);
   }
   Statement tags(*m_db, "SELECT tag FROM tags WHERE run_id = ? ORDER BY tag");

@@ -18,7 +18,8 @@
 namespace continua::core {
 
 // 1: the first schema. 2: indexes for the run list's status and tag filters (older files read fine without).
-constexpr int kSchemaVersion = 2;
+// 3: a UUID per run (its identity across databases, for `import`) and the sweep a run belongs to.
+constexpr int kSchemaVersion = 3;
 
 struct MetricPoint {
   std::string key;
@@ -29,6 +30,8 @@ struct MetricPoint {
 
 struct RunSummary {
   int64_t id = 0;
+  std::string uuid;   // the run's identity in every database it is imported into
+  std::string sweep;  // the sweep it was launched by ("" for none)
   std::string name, status, model, task, error, notes;
   double created = 0, started = 0, finished = 0;
   int64_t step = 0, totalSteps = 0;
@@ -65,8 +68,21 @@ struct Checkpoint {
 };
 
 struct RunFilter {
-  std::string status, tag, text;
+  std::string status, tag, text, sweep;
   int64_t id = 0;  // > 0: only this run
+};
+
+// The UUID of a run from before schema 3: derived from its creation time, name and configuration text, so
+// every copy of an old file names the run alike.
+std::string derivedRunUuid(double created, const std::string& name, const std::string& config);
+
+// What `import` did with the runs of one source database.
+struct ImportResult {
+  int imported = 0;        // new here
+  int refreshed = 0;       // here already, but the source's copy had moved on (status or step): replaced
+  int unchanged = 0;       // here already as they are in the source
+  int skippedRunning = 0;  // still training in the source: import again when they end
+  int checkpointsCopied = 0, checkpointsReferenced = 0;  // referenced: the file was not found, its path is kept
 };
 
 class RunStore {
@@ -77,8 +93,10 @@ class RunStore {
   // Where opening this database kept a copy of it before migrating an older schema; empty when nothing was migrated.
   const std::string& migrationBackup() const { return m_migrationBackup; }
 
+  // `sweep`: the sweep launching it, if any (runs of one sweep are shown as a group).
   int64_t createRun(const std::string& name, const nlohmann::json& config, const std::string& model,
-                    const std::string& task, const nlohmann::json& environment, int64_t totalSteps);
+                    const std::string& task, const nlohmann::json& environment, int64_t totalSteps,
+                    const std::string& sweep = {});
   void setStatus(int64_t run, const std::string& status, const std::string& error = {});
   void setProgress(int64_t run, int64_t step);
   void logMetrics(int64_t run, const std::vector<MetricPoint>& points);  // one transaction
@@ -110,6 +128,10 @@ class RunStore {
   void addTag(int64_t run, const std::string& tag);
   void removeTag(int64_t run, const std::string& tag);
   void deleteRun(int64_t run);  // also removes its checkpoint files
+  // Merges another run database into this one (run_import.cpp). A run is identified by its UUID, so
+  // importing a file twice, or two copies of it, adds its runs once; checkpoint files are copied beside this
+  // database. Throws StoreError naming the file when it cannot be read or is this database.
+  ImportResult importFrom(const std::string& sourcePath);
 
   // Runs left "running" by a process that no longer exists become "interrupted". Returns how many.
   int markInterruptedRuns();
@@ -118,8 +140,11 @@ class RunStore {
 
  private:
   void migrate();
+  void giveEveryRunAUuid();
+  int readVersion();  // 0 for a new file; throws for a foreign SQLite file
   std::unique_ptr<sql::Database> m_db;
   bool m_readOnly;
+  int m_version = kSchemaVersion;  // of the file; a read-only older file is read as it is
   std::string m_migrationBackup;
 };
 

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -177,6 +178,77 @@ class TestStore : public QObject {
 
   // A database written by an older Continua (schema 1, a real file from commit c9f1cac) is migrated on first
   // write access with a copy of the file kept as it was; reading it needs no migration and changes nothing.
+  // import: every table of a run comes over with its checkpoint file, a second import (or a copy of the same
+  // file) adds nothing, a source run that moved on replaces its copy, a running one waits, and runs of an
+  // older-schema file keep one identity whether the file is read as it is or after its migration.
+  void importMergesRunsOnceWithTheirCheckpoints() {
+    const std::string a = db("import-a.db").toStdString(), target = db("import-target.db").toStdString();
+    int64_t finished = 0, running = 0;
+    {
+      RunStore s(a);
+      finished = s.createRun("r", {{"seed", 1}}, "mamba", "mcl/synthetic", {{"commit", "x"}}, 10, "sweep-1");
+      s.logMetrics(finished, {{"train/loss", 1, 1.0, 2.0}, {"test/accuracy", 10, 2.0, 0.5}});
+      s.addCurve(finished, {{"length_tasks/accuracy", 10, 5.0, 0.4}});
+      s.addMaps(finished, {{10, 0, "block 0", "model", 1, 2, 0.3, {0.25f, 0.75f}, json::object()}});
+      s.addTag(finished, "best");
+      s.setNotes(finished, "kept");
+      const std::string ckpt = s.checkpointDirectory(finished) + "/step-10.pt";
+      QDir().mkpath(QString::fromStdString(s.checkpointDirectory(finished)));
+      std::ofstream(ckpt) << "weights";
+      s.addCheckpoint(finished, {10, ckpt, "abc"});
+      s.setProgress(finished, 10);
+      s.setStatus(finished, "finished");
+      running = s.createRun("still", {{"seed", 2}}, "mamba", "mcl/synthetic", {}, 10);
+    }
+    RunStore t(target);
+    ImportResult r = t.importFrom(a);
+    QCOMPARE(r.imported, 1);
+    QCOMPARE(r.skippedRunning, 1);
+    QCOMPARE(r.checkpointsCopied, 1);
+    auto runs = t.listRuns();
+    QCOMPARE(int(runs.size()), 1);
+    const RunSummary& here = runs.front();
+    RunStore source(a, true);
+    QCOMPARE(here.uuid, source.listRuns().front().uuid);
+    QCOMPARE(here.sweep, std::string("sweep-1"));
+    QCOMPARE(here.tags, std::vector<std::string>{"best"});
+    QCOMPARE(here.notes, std::string("kept"));
+    QCOMPARE(here.latestValue("test/accuracy"), 0.5);
+    QCOMPARE(int(t.metrics(here.id, "train/loss").size()), 1);
+    QCOMPARE(int(t.curves(here.id).size()), 1);
+    QCOMPARE(t.maps(here.id, 10).front().values, (std::vector<float>{0.25f, 0.75f}));
+    const auto cps = t.checkpoints(here.id);
+    QCOMPARE(int(cps.size()), 1);
+    QVERIFY(QString::fromStdString(cps.front().path).startsWith(QString::fromStdString(t.checkpointDirectory(here.id))));
+    QVERIFY(QFile::exists(QString::fromStdString(cps.front().path)));
+
+    r = t.importFrom(a);  // again: nothing new
+    QCOMPARE(r.imported, 0);
+    QCOMPARE(r.unchanged, 1);
+    QCOMPARE(int(t.listRuns().size()), 1);
+    {
+      RunStore s(a);  // the running run ends, the finished one is renamed only (same status and step: unchanged)
+      s.setProgress(running, 10);
+      s.setStatus(running, "finished");
+    }
+    r = t.importFrom(a);
+    QCOMPARE(r.imported, 1);
+    QCOMPARE(r.unchanged, 1);
+    QCOMPARE(int(t.listRuns().size()), 2);
+    QVERIFY_THROWS_EXCEPTION(StoreError, t.importFrom(target));
+    QVERIFY_THROWS_EXCEPTION(StoreError, t.importFrom(db("nothing-here.db").toStdString()));
+
+    // A schema-1 file: read as it is, then a migrated copy of it: one run, not two.
+    const QString fixture = QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3";
+    const QString old = db("import-old.db"), migrated = db("import-old-migrated.db");
+    QVERIFY(QFile::copy(fixture, old));
+    QVERIFY(QFile::copy(fixture, migrated));
+    QFile::setPermissions(migrated, QFile::ReadOwner | QFile::WriteOwner);
+    { RunStore upgrade(migrated.toStdString()); }
+    QCOMPARE(t.importFrom(old.toStdString()).imported, 1);
+    QCOMPARE(t.importFrom(migrated.toStdString()).unchanged, 1);
+  }
+
   void olderSchemaIsMigratedWithABackup() {
     const QString fixture = QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3";
     const QString path = db("old.db");
