@@ -2,6 +2,7 @@
 
 #include "core/util/errors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -12,8 +13,11 @@ using nlohmann::json;
 
 namespace {
 
-const std::set<std::string> kChecks{"greater", "less", "close", "above", "below", "ratio-above", "steadier"};
-bool needsB(const std::string& check) { return check != "above" && check != "below"; }
+const std::set<std::string> kChecks{"greater", "less", "close", "above", "below", "ratio-above", "all-above", "steadier"};
+bool needsB(const std::string& check) { return check != "above" && check != "below" && check != "all-above"; }
+bool needsValue(const std::string& check) {
+  return check == "above" || check == "below" || check == "ratio-above" || check == "all-above";
+}
 
 std::string number(double v) {
   char b[32];
@@ -25,11 +29,11 @@ std::string sideText(const char* label, const ClaimSide& s) {
   return std::string(label) + " = " + s.value.text(3) + " [" + s.group + ": " + s.quantity + "]";
 }
 
-Statistic groupStatistic(const RunStore& store, const std::vector<RunSummary>& runs, const ClaimSide& side) {
+std::vector<double> groupValues(const RunStore& store, const std::vector<RunSummary>& runs, const ClaimSide& side) {
   std::vector<double> values;
   for (const auto& r : runs)
     if (r.status == "finished" && r.name == side.group) values.push_back(runQuantity(store, r, side.quantity));
-  return statisticOf(values);
+  return values;
 }
 
 void requireSide(const json& claim, const char* key, const std::string& where) {
@@ -38,8 +42,8 @@ void requireSide(const json& claim, const char* key, const std::string& where) {
     throw ConfigError(where + ": \"" + key + "\" must be an object with string fields \"group\" and \"quantity\"");
 }
 
-// The verdict of a check whose groups both have enough seeds.
-bool holds(const ClaimResult& r, const json& c) {
+// The verdict of a check whose groups both have enough seeds (`aValues`: a's value in each run).
+bool holds(const ClaimResult& r, const json& c, const std::vector<double>& aValues) {
   const double a = r.a.value.mean, b = r.hasB ? r.b.value.mean : std::nan("");
   const double margin = c.value("margin", 0.0);
   if (r.check == "greater") return a - b > margin;
@@ -50,6 +54,8 @@ bool holds(const ClaimResult& r, const json& c) {
   if (r.check == "above") return a > c["value"].get<double>();
   if (r.check == "below") return a < c["value"].get<double>();
   if (r.check == "ratio-above") return a / b > c["value"].get<double>();
+  if (r.check == "all-above")
+    return std::all_of(aValues.begin(), aValues.end(), [&](double v) { return v > c["value"].get<double>(); });
   return r.a.value.std < r.b.value.std;  // steadier
 }
 
@@ -61,6 +67,7 @@ std::string relationText(const ClaimResult& r, const json& c) {
                                   : " within " + number(c.value("tolerance", 0.0)) + " of b";
   if (r.check == "above") return " > " + number(c["value"].get<double>());
   if (r.check == "below") return " < " + number(c["value"].get<double>());
+  if (r.check == "all-above") return " in every seed > " + number(c["value"].get<double>());
   if (r.check == "ratio-above") return " / b = " + number(r.a.value.mean / r.b.value.mean) + " > " + number(c["value"].get<double>());
   return ": std a < std b";
 }
@@ -85,11 +92,11 @@ json loadClaimsFile(const std::string& path) {
       if (!c.contains(key) || !c[key].is_string()) throw ConfigError(where + ": \"" + key + "\" must be a string");
     const std::string check = c["check"];
     if (!kChecks.count(check))
-      throw ConfigError(where + ": \"check\" must be one of greater, less, close, above, below, ratio-above, steadier; got \"" +
+      throw ConfigError(where + ": \"check\" must be one of greater, less, close, above, below, ratio-above, all-above, steadier; got \"" +
                         check + "\"");
     requireSide(c, "a", where);
     if (needsB(check)) requireSide(c, "b", where);
-    if ((check == "above" || check == "below" || check == "ratio-above") && !(c.contains("value") && c["value"].is_number()))
+    if (needsValue(check) && !(c.contains("value") && c["value"].is_number()))
       throw ConfigError(where + ": \"" + check + "\" needs a number \"value\"");
     if (check == "close" && !c.contains("tolerance") && !c.contains("relative"))
       throw ConfigError(where + ": \"close\" needs \"tolerance\" (absolute) or \"relative\" (a fraction of b)");
@@ -106,18 +113,19 @@ std::vector<ClaimResult> evaluateClaims(const json& claims, const RunStore& stor
     r.command = c.value("command", "");
     r.check = c["check"];
     r.a = {c["a"]["group"], c["a"]["quantity"], {}};
-    r.a.value = groupStatistic(store, runs, r.a);
+    const std::vector<double> aValues = groupValues(store, runs, r.a);
+    r.a.value = statisticOf(aValues);
     r.hasB = needsB(r.check);
     if (r.hasB) {
       r.b = {c["b"]["group"], c["b"]["quantity"], {}};
-      r.b.value = groupStatistic(store, runs, r.b);
+      r.b.value = statisticOf(groupValues(store, runs, r.b));
     }
     const int minSeeds = c.value("min_seeds", 3);
     const int fewest = r.hasB ? std::min(r.a.value.count, r.b.value.count) : r.a.value.count;
     r.evidence = sideText("a", r.a) + (r.hasB ? "; " + sideText("b", r.b) : "") + "; test: a" + relationText(r, c);
     if (fewest == 0) r.verdict = "not run";
     else if (fewest < minSeeds) r.verdict = "too few seeds";
-    else r.verdict = holds(r, c) ? "reproduced" : "not reproduced";
+    else r.verdict = holds(r, c, aValues) ? "reproduced" : "not reproduced";
     out.push_back(std::move(r));
   }
   return out;

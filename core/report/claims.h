@@ -10,7 +10,7 @@
 //
 // Checks on the groups' means: greater (a − b > margin), less (a − b < −margin), close (|a − b| ≤ tolerance,
 // or ≤ relative·|b|), above / below (a against "value"), ratio-above (a / b > "value": what a keeps of b),
-// steadier (a's std over seeds < b's). A claim is "not run"
+// all-above (a > "value" in every seed), steadier (a's std over seeds < b's). A claim is "not run"
 // when a group has no finished run in the selection and "too few seeds" below min_seeds (default 3).
 #include "core/store/run_groups.h"
 

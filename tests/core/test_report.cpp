@@ -97,12 +97,13 @@ class TestReport : public QObject {
                                                claim("close", "mamba", "transformer", {{"tolerance", 0.25}}),
                                                claim("ratio-above", "transformer", "mamba", {{"value", 0.75}}),
                                                claim("steadier", "mamba", "transformer"),
-                                               claim("below", "transformer", "", {{"value", 0.6}})})}};
+                                               claim("below", "transformer", "", {{"value", 0.6}}),
+                                               claim("all-above", "transformer", "", {{"value", 0.45}})})}};
     const auto results = evaluateClaims(file, store, store.listRuns());
     std::vector<std::string> verdicts;
     for (const auto& r : results) verdicts.push_back(r.verdict);
     QCOMPARE(verdicts, (std::vector<std::string>{"reproduced", "not reproduced", "too few seeds", "not run", "reproduced",
-                                                 "not reproduced", "reproduced", "reproduced"}));
+                                                 "not reproduced", "reproduced", "reproduced", "not reproduced"}));
     QCOMPARE(results[0].a.value.count, 3);
     QVERIFY(std::abs(results[0].a.value.mean - 0.71) < 1e-9);
     QVERIFY(std::abs(results[0].b.value.std - 0.1) < 1e-9);
