@@ -179,14 +179,17 @@ void RunStore::migrate() {
     throw StoreError("run database " + path() + " has schema version " + std::to_string(version) +
                      ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
   if (version == kSchemaVersion) return;
-  if (version >= 1) {
-    // An older Continua's database: keep a consistent copy of it, as it was, before changing anything.
-    m_migrationBackup = backupPathFor(path(), version);
-    Statement backup(*m_db, "VACUUM INTO ?");
-    backup.bind(1, m_migrationBackup).run();
-  }
+  if (version >= 1) m_migrationBackup = backUpBeforeMigrating(version);
   m_db->exec("PRAGMA journal_mode = WAL");
   sql::Transaction tx(*m_db);
+  // Two processes can open an old (or new) file at once, e.g. the runs of a sweep: the second waits here for
+  // the first's write lock, then finds the work done and must not apply the migrations again.
+  if (readVersion() == kSchemaVersion) {
+    tx.commit();
+    if (!m_migrationBackup.empty()) fs::remove(m_migrationBackup);  // the other process kept its own copy
+    m_migrationBackup.clear();
+    return;
+  }
   m_db->exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   if (version < 1) m_db->exec(kSchemaV1);
   for (int v = std::max(version, 1); v < kSchemaVersion; ++v) m_db->exec(kMigrations[v - 1]);
@@ -210,6 +213,21 @@ void RunStore::giveEveryRunAUuid() {
     set.bind(1, uuid).bind(2, id).run();
   }
   m_db->exec("CREATE UNIQUE INDEX IF NOT EXISTS runs_uuid ON runs(uuid)");
+}
+
+// An older Continua's database: a consistent copy of it, as it was, before anything changes. Another
+// process migrating the same file may take the free name first; then the next one is used.
+std::string RunStore::backUpBeforeMigrating(int version) {
+  for (int attempt = 0;; ++attempt) {
+    const std::string backup = backupPathFor(path(), version);
+    try {
+      Statement copy(*m_db, "VACUUM INTO ?");
+      copy.bind(1, backup).run();
+      return backup;
+    } catch (const StoreError&) {
+      if (attempt >= 4 || !fs::exists(backup)) throw;
+    }
+  }
 }
 
 int64_t RunStore::createRun(const std::string& name, const json& config, const std::string& model, const std::string& task,

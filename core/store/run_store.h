@@ -141,6 +141,7 @@ class RunStore {
  private:
   void migrate();
   void giveEveryRunAUuid();
+  std::string backUpBeforeMigrating(int version);
   int readVersion();  // 0 for a new file; throws for a foreign SQLite file
   std::unique_ptr<sql::Database> m_db;
   bool m_readOnly;

@@ -249,6 +249,32 @@ class TestStore : public QObject {
     QCOMPARE(t.importFrom(migrated.toStdString()).unchanged, 1);
   }
 
+  // The runs of a sweep start together on one old database: each opens it for writing at once. One migrates,
+  // the others wait for its lock and find the work done (they once applied the migrations again and failed).
+  void concurrentOpenersMigrateOnce() {
+    const QString path = db("concurrent-old.db");
+    QVERIFY(QFile::copy(QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3", path));
+    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> openers;
+    for (int i = 0; i < 4; ++i)
+      openers.emplace_back([&] {
+        try {
+          RunStore s(path.toStdString());
+        } catch (const std::exception& e) {
+          qWarning("%s", e.what());
+          ++failures;
+        }
+      });
+    for (auto& t : openers) t.join();
+    QCOMPARE(failures.load(), 0);
+    RunStore s(path.toStdString(), true);
+    QCOMPARE(int(s.listRuns().size()), 1);
+    QVERIFY(!s.listRuns().front().uuid.empty());
+    const QStringList backups = QDir(m_dir.path()).entryList({"concurrent-old.db.schema-v1.backup*"});
+    QCOMPARE(backups.size(), 1);
+  }
+
   void olderSchemaIsMigratedWithABackup() {
     const QString fixture = QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3";
     const QString path = db("old.db");
