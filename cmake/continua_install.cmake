@@ -84,7 +84,9 @@ set(CPACK_DEBIAN_GUI_PACKAGE_NAME continua)
 # Debian's LibTorch 1.13 runs its matmuls on the reference BLAS unless OpenBLAS is installed (20-40x slower).
 set(CPACK_DEBIAN_CLI_PACKAGE_DEPENDS "libopenblas0-openmp | libopenblas0")
 set(CPACK_DEBIAN_GUI_PACKAGE_DEPENDS "libopenblas0-openmp | libopenblas0")
-set(CPACK_DEBIAN_GUI_PACKAGE_RECOMMENDS "continua-cli")
+set(CPACK_DEBIAN_GUI_PACKAGE_RECOMMENDS "continua-cli, fonts-dejavu-core")
+# `report` draws its figures' text with DejaVu Sans; without it, a coarse built-in font.
+set(CPACK_DEBIAN_CLI_PACKAGE_RECOMMENDS "fonts-dejavu-core")
 # One string each (a CMake list would join the lines with ';'): the first line is the package's summary.
 string(CONCAT CPACK_COMPONENT_CLI_DESCRIPTION
     "meta-learn sequence models as continual and in-context learners, headless\n"

@@ -10,6 +10,7 @@ engine_pkgs=(
   libopenblas0-openmp     # without it LibTorch's matmuls use the reference BLAS, ~25-40x slower
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libstb-dev
+  fonts-dejavu-core       # the text of `continua-cli report`'s figures (a coarse built-in font without it)
   clang libclang-rt-14-dev  # the experiment-parser fuzz test (libFuzzer, ASan, UBSan)
 )
 gui_pkgs=(
