@@ -119,7 +119,10 @@ Rgb paletteColour(int i) {
 
 std::string tickText(double v) {
   char b[32];
-  if (v != 0 && (std::abs(v) >= 1e5 || std::abs(v) < 1e-3)) std::snprintf(b, sizeof b, "%.0e", v);
+  // Short labels, so a tick never runs into the axis title: 20 k, 1.5 M, 1e-04.
+  if (std::abs(v) >= 1e6) std::snprintf(b, sizeof b, "%g M", v / 1e6);
+  else if (std::abs(v) >= 1e4) std::snprintf(b, sizeof b, "%g k", v / 1e3);
+  else if (v != 0 && std::abs(v) < 1e-3) std::snprintf(b, sizeof b, "%.0e", v);
   else std::snprintf(b, sizeof b, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
   return b;
 }

@@ -79,6 +79,8 @@ class TestReport : public QObject {
     QCOMPARE(linear.size(), size_t(4));
     QCOMPARE(linear.front(), 0.2);
     QCOMPARE(QString::fromStdString(tickText(linear[2])), QString("0.6"));
+    QCOMPARE(QString::fromStdString(tickText(100000)), QString("100 k"));
+    QCOMPARE(QString::fromStdString(tickText(2500000)), QString("2.5 M"));
     const auto decades = axisTicks(3, 4000, true);
     QCOMPARE(decades, (std::vector<double>{10, 100, 1000}));
     const auto fine = axisTicks(5, 100, true);
