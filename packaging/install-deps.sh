@@ -18,9 +18,10 @@ gui_pkgs=(
   xvfb xauth              # the GUI tests and the quick start's headless detection run under Xvfb
 )
 
-# For packages only (man pages from --help) and the package test's checkers. Wanted, not required: where
-# they cannot be installed, the build still works and that test reports itself skipped.
-package_pkgs=(help2man lintian desktop-file-utils appstream)
+# For packages only (man pages from --help), the package test's checkers and the Slurm test. Wanted, not
+# required: where they cannot be installed, the build still works and those tests report themselves skipped.
+package_pkgs=(help2man lintian desktop-file-utils appstream
+  slurmctld slurmd slurm-client)  # the Slurm sweep test starts its own single-node cluster (skipped without)
 
 pkgs=("${engine_pkgs[@]}")
 [ "${1:-}" = "--headless" ] || pkgs+=("${gui_pkgs[@]}")
@@ -41,11 +42,11 @@ echo "install-deps: installing ${missing[*]} ${missing_wanted[*]}"
 export DEBIAN_FRONTEND=noninteractive
 if [ ${#missing[@]} -eq 0 ]; then
   { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing_wanted[@]}" >/dev/null; } ||
-    echo "install-deps: could not install ${missing_wanted[*]}: no man pages, and the package test will be skipped" >&2
+    echo "install-deps: could not install ${missing_wanted[*]}: no man pages, and the package and Slurm tests will be skipped" >&2
   exit 0
 fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 $sudo apt-get install -y -qq --no-install-recommends "${missing_wanted[@]}" >/dev/null 2>&1 ||
-  echo "install-deps: could not install ${missing_wanted[*]}: no man pages, and the package test will be skipped" >&2
+  echo "install-deps: could not install ${missing_wanted[*]}: no man pages, and the package and Slurm tests will be skipped" >&2
 echo "install-deps: done"

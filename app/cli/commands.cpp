@@ -16,6 +16,7 @@ void registerCommands(CLI::App& app) {
   registerSummaryCommand(app);
   registerReportCommand(app);
   registerImportCommand(app);
+  registerSweepCommands(app);
 }
 
 }  // namespace continua::app

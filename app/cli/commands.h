@@ -20,6 +20,7 @@ void registerManageCommands(CLI::App& app);    // tag, note, rename, delete, pre
 void registerSummaryCommand(CLI::App& app);
 void registerReportCommand(CLI::App& app);
 void registerImportCommand(CLI::App& app);
+void registerSweepCommands(CLI::App& app);   // sweep list, run, slurm
 
 void setExitCode(int code);
 int exitCode();

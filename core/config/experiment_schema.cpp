@@ -22,6 +22,7 @@ const std::vector<FieldSpec>& experimentSchema() {
   static const std::vector<FieldSpec> schema{
       f("name", S, "experiment", "Run name shown in lists and plots"),
       f("seed", I, 0, "Seed of everything random in the run (episodes, init, dropout)", 0, 2147483647),
+      f("sweep", S, "", "The sweep this run belongs to (set by `continua-cli sweep`; empty for a single run)"),
       f("device", C, "cpu", "Where to train", 0, 0, {"cpu", "cuda"}),
       f("threads", I, 1, "Intra-op CPU threads (1 measured fastest for small models on 2 cores)", 1, 256),
 

@@ -141,7 +141,7 @@ TrainResult Trainer::run(const json& userConfig) {
   if (device.is_cpu()) requireFitsInMemory(config, availableMemoryBytes());
   auto probe = makeTaskRunner(config, device);  // fail on bad data before a run record exists
   const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(),
-                                     environmentJson(config["device"], config["seed"]), config["optim"]["steps"]);
+                                     environmentJson(config["device"], config["seed"]), config["optim"]["steps"], config["sweep"]);
   probe.reset();
   m_observer.onRunCreated(id, store.path());
   return execute(store, id, config, false);

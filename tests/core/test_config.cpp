@@ -1,6 +1,7 @@
 // Experiment configuration: defaults validate, every problem is reported at once with its field, unknown
 // keys get a did-you-mean, overrides parse by type, and every preset is valid as shipped.
 #include "core/config/experiment_schema.h"
+#include "core/config/sweep.h"
 #include "core/train/trainer.h"
 #include "core/util/errors.h"
 
@@ -129,6 +130,49 @@ class TestConfig : public QObject {
     QCOMPARE(c["eval"]["length_tasks"].dump(), std::string("[5,10,50]"));
     QVERIFY_THROWS_EXCEPTION(ConfigError, applyOverride(c, "model.d_stat=3"));
     QVERIFY_THROWS_EXCEPTION(ConfigError, applyOverride(c, "model.d_state=many"));
+  }
+
+  // Sweeps: grid × random draws × seeds, one name per configuration (so seeds group), draws reproducible, and
+  // bad keys or values refused with the file and key named before anything runs.
+  void sweepsExpandGridRandomAndSeeds() {
+    const json spec = {{"name", "s"}, {"preset", "quickstart"}, {"set", {{"optim.steps", 50}}},
+                       {"grid", {{"model.family", {"mamba", "transformer"}}, {"selectivity.lambda", {0, 1}}}},
+                       {"random", {{"count", 2}, {"seed", 7}, {"params", {{"optim.lr", {{"log_uniform", {1e-4, 1e-2}}}},
+                                                                          {"model.d_state", {{"choice", {8, 16}}}}}}}},
+                       {"seeds", {0, 1, 2}}};
+    const Sweep sweep = expandSweep(spec, ".", "test");
+    QCOMPARE(sweep.points.size(), size_t(2 * 2 * 2 * 3));
+    std::map<std::string, int> seedsPerName;
+    for (const auto& p : sweep.points) {
+      ++seedsPerName[p.name];
+      QCOMPARE(p.experiment["sweep"].get<std::string>(), std::string("s"));
+      QCOMPARE(p.experiment["seed"].get<int64_t>(), p.seed);
+      QCOMPARE(p.experiment["optim"]["steps"].get<int>(), 50);
+      const double lr = p.experiment["optim"]["lr"];
+      QVERIFY(lr >= 1e-4 && lr <= 1e-2);
+      QVERIFY(p.experiment["model"]["d_state"] == 8 || p.experiment["model"]["d_state"] == 16);
+      QVERIFY(validateExperiment(p.experiment).empty());
+    }
+    QCOMPARE(seedsPerName.size(), size_t(8));
+    for (const auto& [name, n] : seedsPerName) QVERIFY2(n == 3, name.c_str());
+    QVERIFY(sweep.points.front().name.rfind("s model.family=mamba selectivity.lambda=0 ", 0) == 0);
+    QCOMPARE(expandSweep(spec, ".", "test").points[5].experiment, sweep.points[5].experiment);  // same draws again
+
+    auto refused = [&](json bad, const QString& fragment) {
+      try {
+        expandSweep(bad, ".", "sweep.json");
+        QFAIL(qPrintable("accepted: " + QString::fromStdString(bad.dump())));
+      } catch (const ConfigError& e) {
+        QVERIFY2(QString(e.what()).contains(fragment), e.what());
+      }
+    };
+    refused({{"grid", {{"model.family", {"mamba"}}}}}, "\"name\"");
+    refused({{"name", "s"}, {"grid", {{"model.famly", {"mamba"}}}}}, "unknown experiment key \"model.famly\"");
+    refused({{"name", "s"}, {"grid", {{"model.d_state", {0}}}}}, "model.d_state: must be 1..256");
+    refused({{"name", "s"}, {"grid", {{"seed", {1, 2}}}}}, "use \"seeds\"");
+    refused({{"name", "s"}, {"random", {{"count", 1}, {"params", {{"optim.lr", {{"normal", {0, 1}}}}}}}}}, "unknown distribution");
+    refused({{"name", "s"}, {"seeds", {-1}}}, "\"seeds\"");
+    refused({{"name", "s"}, {"grids", {}}}, "unknown field \"grids\"");
   }
 
   void prepareRejectsWithEveryIssue() {

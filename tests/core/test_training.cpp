@@ -1,6 +1,7 @@
 // The engine end to end: resuming a cancelled run reproduces the uninterrupted losses exactly; a run killed
 // with SIGKILL leaves a sound database, shows as interrupted, and resumes to the same final metrics; a
 // reader polling during training never errs; and learning actually happens.
+#include "core/store/run_groups.h"
 #include "core/store/run_store.h"
 #include "core/train/trainer.h"
 
@@ -111,6 +112,37 @@ class TestTraining : public QObject {
     QCOMPARE(after.getRun(id)->latestValue("test/accuracy"), after.getRun(ref.runId)->latestValue("test/accuracy"));
     QCOMPARE(after.getRun(id)->latestValue("test/loss"), after.getRun(ref.runId)->latestValue("test/loss"));
     QCOMPARE(losses(after, id).size(), size_t(60));
+  }
+
+  // `sweep run --workers 2`: every run of the sweep finished in the database under the sweep's name, grouped by
+  // configuration; running it again starts nothing.
+  void sweepRunsLocallyAndCompletesOnlyWhatIsLeft() {
+    const QString db = m_dir.filePath("sweep.db"), file = m_dir.filePath("sweep.json");
+    QFile base(m_dir.filePath("sweep-base.json"));
+    QVERIFY(base.open(QIODevice::WriteOnly));
+    base.write(QByteArray::fromStdString(tinyConfig(6).dump()));
+    base.close();
+    const json spec = {{"name", "tiny-sweep"}, {"experiment", "sweep-base.json"},  // relative to the sweep file
+                       {"grid", {{"selectivity.lambda", {0, 1}}}}, {"seeds", {0, 1}}};
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(spec.dump()));
+    f.close();
+    for (int pass = 0; pass < 2; ++pass) {
+      QProcess child;
+      child.start(CONTINUA_CLI_PATH, {"sweep", "run", file, "--workers", "2", "--db", db});
+      QVERIFY(child.waitForFinished(300000));
+      const QString out = child.readAllStandardOutput();
+      QVERIFY2(child.exitCode() == 0, qPrintable(out + child.readAllStandardError()));
+      QVERIFY2(out.contains(pass == 0 ? "4 of 4 runs to do" : "0 of 4 runs to do"), qPrintable(out));
+    }
+    RunStore store(db.toStdString(), true);
+    RunFilter f2;
+    f2.sweep = "tiny-sweep";
+    const auto runs = store.listRuns(f2);
+    QCOMPARE(int(runs.size()), 4);
+    for (const auto& r : runs) QCOMPARE(QString::fromStdString(r.status), QString("finished"));
+    QCOMPARE(int(groupRuns(store, f2, {"test/accuracy"}).size()), 2);
   }
 
   void ctrlCCancelsCleanly() {
