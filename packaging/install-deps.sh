@@ -7,6 +7,7 @@ set -euo pipefail
 engine_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev            # LibTorch 1.13 (CPU)
+  libgloo-dev             # Gloo's headers, which LibTorch's c10d process group needs (run --distributed)
   libopenblas0-openmp     # without it LibTorch's matmuls use the reference BLAS, ~25-40x slower
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libstb-dev

@@ -95,7 +95,9 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("optim.step_size", I, 10000, "Step schedule: steps between decays", 1, 100000000),
       f("optim.gamma", D, 0.5, "Step schedule: decay factor", 0, 1),
       f("optim.warmup_steps", I, 0, "Linear warm-up steps (cosine and step schedules)", 0, 100000000),
-      f("optim.batch_size", I, 16, "Episodes (or prompts) per step", 1, 65536),
+      f("optim.batch_size", I, 16, "Episodes (or prompts) per step (per shard when optim.shards > 1)", 1, 65536),
+      f("optim.shards", I, 1, "Shards per step, each batch_size episodes from its own seed stream, gradients averaged; "
+        "`run --distributed` spreads them over the ranks (any rank count dividing it trains the same model)", 1, 4096),
       f("optim.steps", I, 1000, "Training steps", 1, 1000000000),
       f("optim.grad_clip", D, 10.0, "Gradient-norm clip (0: off)", 0, 1e9),
 

@@ -2,6 +2,7 @@
 
 #include "core/config/experiment_schema.h"
 #include "core/train/checkpoint.h"
+#include "core/train/distributed.h"
 #include "core/train/memory_estimate.h"
 #include "core/util/fault_injection.h"
 #include "core/train/task_runner.h"
@@ -118,6 +119,69 @@ void logModelFacts(MetricWriter& writer, TaskRunner& runner, int64_t step) {
   writer.add({"model/flops_per_token", step, wall, f.flopsPerToken});
 }
 
+// One step's forward and backward passes: gradients left in the parameters (not yet clipped), the loss and the
+// step's training metrics. Unsharded and alone: one batch from the run's episode stream `gen`, as always.
+// Sharded or distributed: `optim.shards` batches, each from its own stream (seed, step, shard), this rank's
+// share of them, gradients and metrics summed over the ranks and averaged over the shards.
+struct StepOutcome {
+  double loss = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
+StepOutcome computeGradients(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step,
+                             double lambda, const json& config, ProcessGroup* group) {
+  optimizer.zero_grad();
+  const int64_t shards = config["optim"]["shards"];
+  if (shards == 1 && !group) {
+    TrainLoss loss = runner.trainLoss(step, gen, lambda);
+    const double value = loss.total.item<double>();
+    if (std::isfinite(value)) loss.total.backward();
+    return {value, loss.metrics};
+  }
+  const int rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
+  StepOutcome out;
+  std::vector<double> sums;
+  double lossSum = 0;
+  for (int64_t shard = rank; shard < shards; shard += ranks) {
+    torch::Generator g = shardGenerator(config["seed"].get<uint64_t>(), step, shard);
+    TrainLoss loss = runner.trainLoss(step, g, lambda);
+    lossSum += loss.total.item<double>();
+    (loss.total / double(shards)).backward();
+    if (out.metrics.empty()) {
+      out.metrics = loss.metrics;
+      sums.assign(loss.metrics.size(), 0.0);
+    }
+    for (size_t i = 0; i < sums.size() && i < loss.metrics.size(); ++i) sums[i] += loss.metrics[i].second;
+  }
+  if (group) {
+    std::vector<torch::Tensor> grads;
+    for (auto& p : runner.module().parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank reduces the same tensors
+      grads.push_back(p.grad());
+    }
+    std::vector<double> stats{lossSum};
+    stats.insert(stats.end(), sums.begin(), sums.end());
+    grads.push_back(torch::tensor(stats, torch::kFloat64));
+    group->sum(grads);
+    const torch::Tensor summed = grads.back().to(torch::kFloat64);
+    lossSum = summed[0].item<double>();
+    for (size_t i = 0; i < sums.size(); ++i) sums[i] = summed[int64_t(i) + 1].item<double>();
+  }
+  out.loss = lossSum / double(shards);
+  for (size_t i = 0; i < sums.size(); ++i) out.metrics[i].second = sums[i] / double(shards);
+  return out;
+}
+
+// With W ranks the shards must be a multiple of W; a run that asked for none gets one shard per rank.
+json shardedForRanks(json config, int ranks) {
+  int64_t shards = config["optim"]["shards"];
+  if (shards == 1) config["optim"]["shards"] = shards = ranks;
+  if (shards % ranks != 0)
+    throw ConfigError("optim.shards (" + std::to_string(shards) + ") must be a multiple of the number of ranks (" + std::to_string(ranks) +
+                      "): each rank computes the same number of shards");
+  return config;
+}
+
 }  // namespace
 
 void Trainer::reportMigration(const RunStore& store) {
@@ -130,7 +194,9 @@ Trainer::Trainer(std::string databasePath, TrainingObserver& observer)
     : m_databasePath(std::move(databasePath)), m_observer(observer) {}
 
 TrainResult Trainer::run(const json& userConfig) {
+  if (m_group && m_group->rank() > 0) return follow();
   json config = prepareExperiment(userConfig);
+  if (m_group) config = shardedForRanks(config, m_group->size());
   RunStore store(m_databasePath);
   reportMigration(store);
   store.markInterruptedRuns();
@@ -140,14 +206,17 @@ TrainResult Trainer::run(const json& userConfig) {
     throw ConfigError("device: 'cuda' was asked for but LibTorch sees no CUDA GPU (use device = cpu)");
   if (device.is_cpu()) requireFitsInMemory(config, availableMemoryBytes());
   auto probe = makeTaskRunner(config, device);  // fail on bad data before a run record exists
-  const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(),
-                                     environmentJson(config["device"], config["seed"]), config["optim"]["steps"], config["sweep"]);
+  json environment = environmentJson(config["device"], config["seed"]);
+  environment["ranks"] = m_group ? m_group->size() : 1;
+  const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(), environment,
+                                     config["optim"]["steps"], config["sweep"]);
   probe.reset();
   m_observer.onRunCreated(id, store.path());
   return execute(store, id, config, false);
 }
 
 TrainResult Trainer::resume(int64_t runId) {
+  if (m_group && m_group->rank() > 0) return follow();
   RunStore store(m_databasePath);
   reportMigration(store);
   store.markInterruptedRuns();
@@ -156,7 +225,50 @@ TrainResult Trainer::resume(int64_t runId) {
   if (rec->status == "finished") throw StoreError("run " + std::to_string(runId) + " already finished");
   if (rec->status == "running") throw StoreError("run " + std::to_string(runId) + " is running in another process");
   m_observer.onRunCreated(runId, store.path());
-  return execute(store, runId, prepareExperiment(rec->config), true);
+  json config = prepareExperiment(rec->config);
+  if (m_group) config = shardedForRanks(config, m_group->size());
+  return execute(store, runId, config, true);
+}
+
+// Rank > 0: rank 0's configuration and starting point, then this rank's shards of every step until the
+// last one or until rank 0 says stop. Nothing is written: no store, no checkpoint.
+TrainResult Trainer::follow() {
+  const std::string who = "rank " + std::to_string(m_group->rank()) + " of " + std::to_string(m_group->size());
+  try {
+    const json config = json::parse(m_group->fetch("config"));
+    const json start = json::parse(m_group->fetch("start"));
+    setThreadCount(config["threads"]);
+    const uint64_t seed = config["seed"];
+    torch::manual_seed(seed);  // the same initial weights as rank 0
+    const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
+    auto runner = makeTaskRunner(config, device);
+    auto optimizer = makeOptimizer(config["optim"], runner->module().parameters());
+    int64_t done = start["step"];
+    if (!start["checkpoint"].get<std::string>().empty()) {
+      CheckpointState s = loadCheckpoint(start["checkpoint"].get<std::string>(), runner->module(), *optimizer, "");
+      at::Generator defaultGen = at::detail::getDefaultCPUGenerator();
+      restoreGenerator(defaultGen, s.defaultRng);
+    }
+    m_observer.onLog(who + ": following rank 0 from step " + std::to_string(done));
+    auto gen = at::detail::createCPUGenerator(seed);  // unused when sharded; computeGradients wants one
+    const int64_t total = config["optim"]["steps"], until = config["selectivity"]["until_step"];
+    const double lambda = config["selectivity"]["lambda"], clip = config["optim"]["grad_clip"];
+    runner->module().train();
+    for (int64_t step = done + 1; step <= total; ++step) {
+      if (m_group->has("stop")) return {0, "cancelled", who + ": rank 0 ended the run at step " + std::to_string(done)};
+      setLearningRate(*optimizer, learningRate(config["optim"], step, total));
+      const StepOutcome outcome = computeGradients(*runner, *optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0,
+                                                   config, m_group.get());
+      if (!std::isfinite(outcome.loss)) return {0, "diverged", who + ": the loss became non-finite at step " + std::to_string(step)};
+      torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip > 0 ? clip : 1e30);
+      optimizer->step();
+      done = step;
+    }
+    return {0, "finished", who + ": trained its shards of steps " + std::to_string(start["step"].get<int64_t>() + 1) + "-" +
+                               std::to_string(total)};
+  } catch (const RankLost& e) {
+    return {0, "interrupted", who + ": " + e.what()};
+  }
 }
 
 TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config, bool resuming) {
@@ -166,6 +278,13 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     store.setStatus(runId, status, status == "finished" || status == "cancelled" ? "" : message);
     m_observer.onStatus(runId, status, message);
     return TrainResult{runId, status, message};
+  };
+  // Tells the other ranks that rank 0 is ending the run early (they check before each step).
+  auto stopFollowers = [&] {
+    try {
+      if (m_group) m_group->publish("stop", "1");
+    } catch (const std::exception&) {
+    }
   };
   try {
     setThreadCount(config["threads"]);
@@ -178,6 +297,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     at::Generator defaultGen = at::detail::getDefaultCPUGenerator();
     const int64_t total = config["optim"]["steps"], evalEvery = config["eval"]["every"], ckptEvery = config["checkpoint"]["every"];
     int64_t done = 0, lastCheckpoint = 0;
+    std::string resumedFrom;  // the checkpoint the other ranks load too (a path every node sees)
     if (resuming) {
       // The newest checkpoint whose file is intact (SHA-256 as recorded); a damaged one is reported and skipped.
       auto cps = store.checkpoints(runId);
@@ -188,6 +308,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
           restoreGenerator(gen, s.episodeRng);
           restoreGenerator(defaultGen, s.defaultRng);
           done = lastCheckpoint = s.step;
+          resumedFrom = it->path;
           loaded = true;
         } catch (const DataError& e) {
           m_observer.onLog(std::string(e.what()) + "; trying the one before");
@@ -201,6 +322,10 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     }
     m_observer.onLog(runner->summary());
     logModelFacts(writer, *runner, done);
+    if (m_group) {
+      m_group->publish("config", config.dump());
+      m_group->publish("start", json{{"step", done}, {"checkpoint", resumedFrom}}.dump());
+    }
     m_observer.onStatus(runId, "running", "");
     auto checkpoint = [&](int64_t step) {
       const std::string path = store.checkpointDirectory(runId) + "/step-" + std::to_string(step) + ".pt";
@@ -221,18 +346,26 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       while (m_paused && !m_cancel) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (m_cancel) {
         if (done > lastCheckpoint) checkpoint(done);
+        stopFollowers();
         return finish("cancelled", "cancelled at step " + std::to_string(done) + "; resumable from step " + std::to_string(lastCheckpoint));
       }
       const auto stepStarted = Clock::now();
       const double lr = learningRate(config["optim"], step, total);
       setLearningRate(*optimizer, lr);
-      TrainLoss loss = runner->trainLoss(step, gen, (until == 0 || step < until) ? lambda : 0.0);
-      const double value = loss.total.item<double>();
-      if (!std::isfinite(value))
+      StepOutcome outcome;
+      try {
+        outcome = computeGradients(*runner, *optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0, config, m_group.get());
+      } catch (const RankLost& e) {  // the parameters are those of step `done`: the failed step changed nothing
+        if (done > lastCheckpoint) checkpoint(done);
+        return finish("interrupted", std::string(e.what()) + "; resumable from step " + std::to_string(lastCheckpoint) +
+                                         " (continua-cli resume " + std::to_string(runId) + ", with any number of ranks dividing optim.shards)");
+      }
+      const double value = outcome.loss;
+      if (!std::isfinite(value)) {
+        stopFollowers();
         return finish("diverged", "loss became " + std::to_string(value) + " at step " + std::to_string(step) +
                                       "; last good checkpoint: step " + std::to_string(lastCheckpoint));
-      optimizer->zero_grad();
-      loss.total.backward();
+      }
       const double gradNorm = clip > 0 ? torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip)
                                        : torch::nn::utils::clip_grad_norm_(runner->module().parameters(), 1e30);
       optimizer->step();
@@ -240,7 +373,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       faultPoint("step");
       done = step;
       const double wall = wallClock();
-      for (const auto& [k, v] : loss.metrics) writer.add({k, step, wall, v});
+      for (const auto& [k, v] : outcome.metrics) writer.add({k, step, wall, v});
       writer.add({"train/lr", step, wall, lr});
       writer.add({"train/grad_norm", step, wall, gradNorm});
       if (step % evalEvery == 0 || step == total) {
@@ -272,8 +405,10 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     store.addCurve(runId, finalCurves);
     return finish("finished", "");
   } catch (const c10::Error& e) {
+    stopFollowers();
     return finish("failed", e.what_without_backtrace());  // LibTorch's message, not its stack frames
   } catch (const std::exception& e) {
+    stopFollowers();
     return finish("failed", e.what());
   }
 }

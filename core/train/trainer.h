@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 namespace continua::core {
+
+class ProcessGroup;
 
 struct TrainResult {
   int64_t runId = 0;
@@ -27,16 +30,23 @@ class Trainer {
   TrainResult run(const nlohmann::json& config);
   TrainResult resume(int64_t runId);
 
+  // Data-parallel training (core/train/distributed.h): rank 0 trains, evaluates and writes the store as
+  // alone; the other ranks, given the group, only compute their shards' gradients (run/resume on them
+  // follow rank 0: its configuration and starting checkpoint come through the group's store).
+  void setProcessGroup(std::shared_ptr<ProcessGroup> group) { m_group = std::move(group); }
+
   void cancel() { m_cancel = true; }
   void setPaused(bool paused) { m_paused = paused; }
   bool paused() const { return m_paused; }
 
  private:
   TrainResult execute(RunStore& store, int64_t runId, const nlohmann::json& config, bool resuming);
+  TrainResult follow();  // a rank > 0
   void reportMigration(const RunStore& store);  // tells the observer where an older database was kept
   std::string m_databasePath;
   TrainingObserver& m_observer;
   std::atomic<bool> m_cancel{false}, m_paused{false};
+  std::shared_ptr<ProcessGroup> m_group;
 };
 
 // Validated, defaults-filled config or ConfigError listing every problem.

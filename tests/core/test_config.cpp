@@ -2,6 +2,7 @@
 // keys get a did-you-mean, overrides parse by type, and every preset is valid as shipped.
 #include "core/config/experiment_schema.h"
 #include "core/config/sweep.h"
+#include "core/train/distributed.h"
 #include "core/train/trainer.h"
 #include "core/util/errors.h"
 
@@ -173,6 +174,34 @@ class TestConfig : public QObject {
     refused({{"name", "s"}, {"random", {{"count", 1}, {"params", {{"optim.lr", {{"normal", {0, 1}}}}}}}}}, "unknown distribution");
     refused({{"name", "s"}, {"seeds", {-1}}}, "\"seeds\"");
     refused({{"name", "s"}, {"grids", {}}}, "unknown field \"grids\"");
+  }
+
+  // --distributed's rendezvous: torchrun's variables first, else Slurm's, and a clear error without either.
+  void rendezvousFromTorchrunOrSlurmVariables() {
+    QCOMPARE(firstSlurmHost("gpu[03-05,9],cpu1"), std::string("gpu03"));
+    QCOMPARE(firstSlurmHost("node7,node8"), std::string("node7"));
+    QCOMPARE(firstSlurmHost("solo"), std::string("solo"));
+    for (const char* v : {"MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODELIST"}) qunsetenv(v);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, rendezvousFromEnvironment());
+    qputenv("SLURM_PROCID", "3");
+    qputenv("SLURM_NTASKS", "4");
+    qputenv("SLURM_NODELIST", "cn[10-11]");
+    Rendezvous r = rendezvousFromEnvironment();
+    QCOMPARE(r.rank, 3);
+    QCOMPARE(r.worldSize, 4);
+    QCOMPARE(r.masterAddress, std::string("cn10"));
+    QCOMPARE(r.port, 29500);
+    qputenv("MASTER_ADDR", "10.0.0.1");
+    qputenv("MASTER_PORT", "1234");
+    qputenv("RANK", "1");
+    qputenv("WORLD_SIZE", "2");
+    r = rendezvousFromEnvironment();
+    QCOMPARE(r.source, std::string("environment"));
+    QCOMPARE(r.masterAddress, std::string("10.0.0.1"));
+    QCOMPARE(r.port, 1234);
+    qputenv("RANK", "2");
+    QVERIFY_THROWS_EXCEPTION(ConfigError, rendezvousFromEnvironment());
+    for (const char* v : {"MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODELIST"}) qunsetenv(v);
   }
 
   void prepareRejectsWithEveryIssue() {

@@ -3,6 +3,7 @@
 // reader polling during training never errs; and learning actually happens.
 #include "core/store/run_groups.h"
 #include "core/store/run_store.h"
+#include "core/train/task_runner.h"
 #include "core/train/trainer.h"
 
 #include "tiny_experiment.h"
@@ -10,6 +11,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <memory>
 #include <thread>
 
 using namespace continua::core;
@@ -32,6 +34,37 @@ std::vector<double> losses(const RunStore& s, int64_t id) {
   std::vector<double> v;
   for (const auto& p : s.metrics(id, "train/loss")) v.push_back(p.value);
   return v;
+}
+
+// Two (or more) `continua-cli run --distributed` processes on loopback, rank i with args[i].
+struct Ranks {
+  std::vector<std::unique_ptr<QProcess>> processes;
+  Ranks(const std::vector<QStringList>& args, int port) {
+    for (size_t r = 0; r < args.size(); ++r) {
+      auto p = std::make_unique<QProcess>();
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("MASTER_ADDR", "127.0.0.1");
+      env.insert("MASTER_PORT", QString::number(port));
+      env.insert("WORLD_SIZE", QString::number(args.size()));
+      env.insert("RANK", QString::number(r));
+      p->setProcessEnvironment(env);
+      p->setProcessChannelMode(QProcess::MergedChannels);
+      p->start(CONTINUA_CLI_PATH, args[r]);
+      processes.push_back(std::move(p));
+    }
+  }
+};
+
+int loopbackPort() { return 20000 + int(::getpid() % 20000); }
+
+// The trained weights in a checkpoint file, loaded into a fresh model of the experiment.
+std::vector<torch::Tensor> checkpointWeights(const json& experiment, const std::string& path) {
+  auto runner = makeTaskRunner(prepareExperiment(experiment), torch::kCPU);
+  torch::serialize::InputArchive archive, model;
+  archive.load_from(path);
+  archive.read("model", model);
+  runner->module().load(model);
+  return runner->module().parameters();
 }
 
 }  // namespace
@@ -143,6 +176,86 @@ class TestTraining : public QObject {
     QCOMPARE(int(runs.size()), 4);
     for (const auto& r : runs) QCOMPARE(QString::fromStdString(r.status), QString("finished"));
     QCOMPARE(int(groupRuns(store, f2, {"test/accuracy"}).size()), 2);
+  }
+
+  // Two Gloo ranks on loopback train a few hundred steps to the parameters of one process trained on the
+  // combined batch (the same two shards per step), and rank 1 writes nothing.
+  void twoGlooRanksEqualOneProcessOnTheCombinedBatch() {
+    json cfg = tinyConfig(240);
+    cfg["optim"]["shards"] = 2;
+    const QString file = m_dir.filePath("ddp.json"), two = m_dir.filePath("ddp-2.db"), one = m_dir.filePath("ddp-1.db");
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(cfg.dump()));
+    f.close();
+    Ranks ranks({{"run", file, "--distributed", "--db", two}, {"run", file, "--distributed", "--db", m_dir.filePath("rank1.db")}},
+                loopbackPort());
+    for (auto& p : ranks.processes) {
+      QVERIFY(p->waitForFinished(300000));
+      QVERIFY2(p->exitCode() == 0, p->readAll().constData());
+    }
+    QVERIFY(!QFile::exists(m_dir.filePath("rank1.db")));
+    QProcess alone;
+    alone.start(CONTINUA_CLI_PATH, {"run", file, "--db", one});
+    QVERIFY(alone.waitForFinished(300000));
+    QCOMPARE(alone.exitCode(), 0);
+    RunStore a(two.toStdString(), true), b(one.toStdString(), true);
+    const auto la = losses(a, 1), lb = losses(b, 1);
+    QCOMPARE(la.size(), size_t(240));
+    QCOMPARE(lb.size(), la.size());
+    for (size_t i = 0; i < la.size(); ++i) QVERIFY2(std::abs(la[i] - lb[i]) <= 1e-4 * std::max(1.0, std::abs(lb[i])), qPrintable(QString("step %1").arg(i + 1)));
+    const auto wa = checkpointWeights(cfg, a.checkpoints(1).back().path), wb = checkpointWeights(cfg, b.checkpoints(1).back().path);
+    QCOMPARE(wa.size(), wb.size());
+    for (size_t i = 0; i < wa.size(); ++i) QVERIFY(torch::allclose(wa[i], wb[i], 1e-4, 1e-5));
+    QCOMPARE(a.getRun(1)->environment["ranks"].get<int>(), 2);
+  }
+
+  // A rank killed mid-run: rank 0 ends the run as interrupted within the timeout, with a checkpoint at the last
+  // whole step and the database intact; one process then resumes it to the end (another number of ranks).
+  void aKilledRankEndsTheRunInterruptedAndOneProcessResumesIt() {
+    json cfg = tinyConfig(1200);
+    cfg["optim"]["shards"] = 2;
+    const QString file = m_dir.filePath("ddp-kill.json"), db = m_dir.filePath("ddp-kill.db");
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString(cfg.dump()));
+    f.close();
+    Ranks ranks({{"run", file, "--distributed", "--rank-timeout", "20", "--db", db},
+                 {"run", file, "--distributed", "--rank-timeout", "20", "--db", m_dir.filePath("unused.db")}},
+                loopbackPort() + 1);
+    QElapsedTimer timer;
+    timer.start();
+    int64_t step = 0;
+    while (timer.elapsed() < 120000 && step < 20) {
+      QThread::msleep(50);
+      try {
+        RunStore r(db.toStdString(), true);
+        auto runs = r.listRuns();
+        if (!runs.empty()) step = runs[0].step;
+      } catch (...) {
+      }
+    }
+    QVERIFY2(step >= 20, "the ranks never trained");
+    ::kill(pid_t(ranks.processes[1]->processId()), SIGKILL);
+    QVERIFY(ranks.processes[1]->waitForFinished(10000));
+    QVERIFY2(ranks.processes[0]->waitForFinished(60000), "rank 0 did not end after its peer died");
+    QCOMPARE(ranks.processes[0]->exitCode(), 1);
+    {
+      RunStore store(db.toStdString(), true);
+      QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
+      const auto run = store.listRuns()[0];
+      QCOMPARE(QString::fromStdString(run.status), QString("interrupted"));
+      QVERIFY2(QString::fromStdString(run.error).contains("resumable"), run.error.c_str());
+      QCOMPARE(store.checkpoints(run.id).back().step, run.step);
+      QVERIFY(run.step < 1200);
+    }
+    QProcess resume;
+    resume.start(CONTINUA_CLI_PATH, {"resume", "1", "--db", db});
+    QVERIFY(resume.waitForFinished(300000));
+    QVERIFY2(resume.exitCode() == 0, resume.readAllStandardOutput().constData());
+    RunStore store(db.toStdString(), true);
+    QCOMPARE(QString::fromStdString(store.listRuns()[0].status), QString("finished"));
+    QCOMPARE(losses(store, 1).size(), size_t(1200));
   }
 
   void ctrlCCancelsCleanly() {
