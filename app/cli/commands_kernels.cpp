@@ -97,6 +97,8 @@ void registerKernelCommands(CLI::App& app) {
   train->add_flag("--selectivity", trainOpts.selectivity, "Also every model with selectivity.lambda = 1");
   train->add_flag("!--no-stream", trainOpts.stream, "Skip the streaming-memory table");
   train->add_flag("--quick", trainOpts.quick, "Two models, short streams (seconds, for smoke tests)");
+  train->add_option("--ranks", trainOpts.ranks, "Data-parallel scaling over Gloo for these rank counts, e.g. 1,2 (threads per rank: the first --threads)")
+      ->delimiter(',');
   train->callback([] { setExitCode(core::runTrainBenchmark(trainOpts, std::cout)); });
 }
 

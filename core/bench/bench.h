@@ -32,6 +32,7 @@ struct TrainBenchOptions {
   bool selectivity = false;            // also each model with selectivity.lambda = 1 (the regulariser's cost)
   bool stream = true;                  // the streaming-memory table
   bool quick = false;
+  std::vector<int> ranks;              // data-parallel scaling table for these rank counts (include 1); empty: none
 };
 
 int runTrainBenchmark(const TrainBenchOptions& options, std::ostream& out);

@@ -4,6 +4,7 @@
 // child and the parent reads the child's peak resident set (getrusage via wait4); the streaming state is the
 // bytes of the tensors the model actually holds.
 #include "core/bench/bench.h"
+#include "core/bench/rank_scaling.h"
 #include "core/config/experiment_schema.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
@@ -192,6 +193,7 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
     out << "\n";
     ratio.print(out);
   }
+  if (!o.ranks.empty()) printRankScaling(o, families, out, results);
   if (o.stream) printStreaming(o, baseline, out, results);
   if (!o.jsonPath.empty()) {
     results["environment"] = {{"commit", env.gitCommit}, {"blas", env.blas}, {"threads", o.threads}, {"cpu", env.cpuModel}};
