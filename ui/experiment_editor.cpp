@@ -76,7 +76,7 @@ json parseList(const QString& text, bool integers) {
 
 QString groupTitle(const std::string& g) {
   static const std::map<std::string, QString> titles{
-      {"name", "Run"}, {"seed", "Run"}, {"device", "Run"}, {"threads", "Run"}, {"task", "Task"}, {"data", "Data (MCL)"},
+      {"name", "Run"}, {"seed", "Run"}, {"sweep", "Run"}, {"device", "Run"}, {"threads", "Run"}, {"task", "Task"}, {"data", "Data (MCL)"},
       {"episode", "Meta-training episode"}, {"eval_episode", "Meta-test episode"}, {"icl", "In-context learning"},
       {"model", "Model"}, {"optim", "Optimisation"}, {"selectivity", "Selectivity regularisation"},
       {"eval", "Evaluation"}, {"checkpoint", "Checkpoints"}};

@@ -13,6 +13,7 @@
 #include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
+#include "ui/sweep_view.h"
 
 #include <qcustomplot.h>
 
@@ -65,6 +66,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(
   m_evalCurves = new EvalCurvesView;
   m_forgetting = new ForgettingView;
   m_compare = new CompareView;
+  m_sweep = new SweepView;
   m_log = new QTextEdit;
   m_log->setObjectName("log");
   m_log->setReadOnly(true);
@@ -130,12 +132,14 @@ void MainWindow::buildDocks() {
   auto* evalDock = dock(this, "Length generalisation", "dockLength", m_evalCurves, Qt::RightDockWidgetArea);
   auto* forgettingDock = dock(this, "Forgetting", "dockForgetting", m_forgetting, Qt::RightDockWidgetArea);
   auto* compareDock = dock(this, "Compare", "dockCompare", m_compare, Qt::RightDockWidgetArea);
+  auto* sweepDock = dock(this, "Sweep", "dockSweep", m_sweep, Qt::RightDockWidgetArea);
   splitDockWidget(editorDock, runsDock, Qt::Vertical);
   tabifyDockWidget(runsDock, logDock);
   tabifyDockWidget(curvesDock, mapsDock);
   tabifyDockWidget(mapsDock, evalDock);
   tabifyDockWidget(evalDock, forgettingDock);
   tabifyDockWidget(forgettingDock, compareDock);
+  tabifyDockWidget(compareDock, sweepDock);
   curvesDock->raise();
   runsDock->raise();
   resizeDocks({editorDock, curvesDock}, {560, 1000}, Qt::Horizontal);
@@ -198,7 +202,8 @@ bool MainWindow::saveScreenshots(const QString& dir) {
   QDir().mkpath(dir);
   const std::vector<std::pair<const char*, const char*>> views{{"dockCurves", "workbench"}, {"dockSelectivity", "selectivity-maps"},
                                                                {"dockLength", "length-generalisation"},
-                                                               {"dockForgetting", "forgetting"}, {"dockCompare", "compare"}};
+                                                               {"dockForgetting", "forgetting"}, {"dockCompare", "compare"},
+                                                               {"dockSweep", "sweep"}};
   bool ok = true;
   for (const auto& [dockName, file] : views) {
     auto* d = findChild<QDockWidget*>(dockName);
@@ -273,6 +278,7 @@ bool MainWindow::openDatabase(const QString& path) {
   m_evalCurves->setStore(m_store);
   m_forgetting->setStore(m_store);
   m_compare->setStore(m_store);
+  m_sweep->setStore(m_store);
   rememberDatabase(path);
   statusBar()->showMessage("database " + path, 5000);
   const auto runs = m_store->listRuns();
@@ -333,6 +339,7 @@ void MainWindow::onSelection(const std::vector<int64_t>& runs) {
   m_evalCurves->setRuns(runs);
   m_forgetting->setRun(runs.empty() ? 0 : runs.back());
   m_compare->setRuns(runs);
+  m_sweep->setRuns(runs);
 }
 
 bool MainWindow::prepareToTrain() {

@@ -26,6 +26,7 @@ class SelectivityView;
 class EvalCurvesView;
 class ForgettingView;
 class CompareView;
+class SweepView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -43,6 +44,7 @@ class MainWindow : public QMainWindow {
   EvalCurvesView* evalCurves() const { return m_evalCurves; }
   ForgettingView* forgetting() const { return m_forgetting; }
   CompareView* compare() const { return m_compare; }
+  SweepView* sweep() const { return m_sweep; }
   EngineBridge* engine() const { return m_engine; }
   // What to do when closing during training: ask (default), or a fixed answer for tests and scripts.
   enum class CloseChoice { Ask, CancelRun, KeepWindow };
@@ -92,6 +94,7 @@ class MainWindow : public QMainWindow {
   ForgettingView* m_forgetting;
   QPalette m_desktopPalette;  // the platform's palette at start: what "follow the desktop" restores
   CompareView* m_compare;
+  SweepView* m_sweep;
   QTextEdit* m_log;
   QProgressBar* m_progress;
   QLabel* m_eta;

@@ -24,6 +24,7 @@
 #include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
+#include "ui/sweep_view.h"
 
 #include <qcustomplot.h>
 
@@ -395,6 +396,39 @@ class TestWorkbench : public QObject {
 
   // File > Export report writes the CLI's report for the selected runs; a bad claims file is reported in the
   // dialog (which stays open) rather than lost.
+  // A sweep run by the CLI shows as parallel coordinates: one axis per parameter that varies and one for the
+  // metric, a line per finished run; a run outside any sweep shows none.
+  void sweepViewDrawsTheSweepsRuns() {
+    json base = tinyExperiment("sweep-base", 0);
+    base.erase("name");
+    base.erase("seed");
+    QFile baseFile(m_dir.filePath("sweep-base.json"));
+    QVERIFY(baseFile.open(QIODevice::WriteOnly));
+    baseFile.write(QByteArray::fromStdString(base.dump()));
+    baseFile.close();
+    const json spec = {{"name", "gui-sweep"}, {"experiment", "sweep-base.json"}, {"grid", {{"selectivity.lambda", {0, 1}}}}, {"seeds", {0, 1}}};
+    QFile sweepFile(m_dir.filePath("gui-sweep.json"));
+    QVERIFY(sweepFile.open(QIODevice::WriteOnly));
+    sweepFile.write(QByteArray::fromStdString(spec.dump()));
+    sweepFile.close();
+    const QString db = fixtureCopy();  // two runs outside any sweep, then the sweep's four
+    QProcess cli;
+    cli.start(CONTINUA_CLI_PATH, {"sweep", "run", sweepFile.fileName(), "--workers", "2", "--db", db});
+    QVERIFY(cli.waitForFinished(300000));
+    QVERIFY2(cli.exitCode() == 0, cli.readAll().constData());
+    auto w = window(db);
+    QVERIFY(w);
+    raise(*w, "dockSweep");
+    w->runBrowser()->selectRun(3);
+    QTRY_COMPARE_WITH_TIMEOUT(w->sweep()->runCount(), 4, 5000);
+    QCOMPARE(w->sweep()->sweepName(), QString("gui-sweep"));
+    QCOMPARE(w->sweep()->axisNames(), (QStringList{"selectivity.lambda", "test/accuracy"}));
+    QCOMPARE(w->sweep()->plot()->plottableCount(), 4);
+    screenshot(w.get(), "sweep");
+    w->runBrowser()->selectRun(1);
+    QTRY_COMPARE_WITH_TIMEOUT(w->sweep()->runCount(), 0, 5000);
+  }
+
   void exportReportWritesTheSelectedRuns() {
     auto w = window(fixtureCopy());
     QVERIFY(w);
