@@ -13,6 +13,7 @@
 #include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
+#include "ui/sweep_dialog.h"
 #include "ui/sweep_view.h"
 
 #include <qcustomplot.h>
@@ -27,6 +28,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -172,7 +174,11 @@ void MainWindow::buildMenus() {
   run->addAction("&Start experiment", QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
     if (m_editor->isValid()) onRunRequested(QString::fromStdString(m_editor->config().dump()));
   });
+  run->addAction("Start s&weep...", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R), this, &MainWindow::startSweep);
   run->addAction("&Cancel run", QKeySequence(Qt::CTRL | Qt::Key_Period), m_engine, &EngineBridge::cancel);
+  run->addAction("Stop s&weep", this, [this] {
+    if (m_sweepProcess && m_sweepProcess->state() != QProcess::NotRunning) m_sweepProcess->terminate();  // runs checkpoint
+  });
   run->addAction("&Refresh", QKeySequence::Refresh, this, [this] { m_browser->refresh(); onSelection(m_browser->selectedRuns()); });
   run->addAction("&Tags...", QKeySequence(Qt::CTRL | Qt::Key_T), m_browser, &RunBrowser::editTags);
   run->addAction("&Delete runs...", QKeySequence::Delete, m_browser, &RunBrowser::deleteSelected);
@@ -313,6 +319,43 @@ void MainWindow::reportBackgroundError(const QString& message) {
   statusBar()->showMessage(message, 10000);
 }
 
+void MainWindow::startSweep() {
+  if (!m_store) return showError("Open a run database first (File > Open database).");
+  if (!m_editor->isValid()) return showError("The experiment in the editor has problems (marked at their fields); fix them first.");
+  if (m_sweepProcess && m_sweepProcess->state() != QProcess::NotRunning)
+    return showError("A sweep is already running from this window; wait for it or stop it with Run > Stop sweep.");
+  SweepDialog dialog(m_editor->config(), m_dbPath, this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  launchSweep(dialog.sweepFile(), dialog.workers(), dialog.runCount());
+}
+
+// `continua-cli sweep run` beside this executable (or on PATH); its lines go to the log, its runs appear in
+// the run list as they are created.
+void MainWindow::launchSweep(const QString& sweepFile, int workers, int runs) {
+  QString cli = qEnvironmentVariable("CONTINUA_CLI");  // else the one installed beside this program, else PATH's
+  if (cli.isEmpty()) cli = QCoreApplication::applicationDirPath() + "/continua-cli";
+  if (!QFileInfo(cli).isExecutable()) cli = "continua-cli";
+  if (!m_sweepProcess) {
+    m_sweepProcess = new QProcess(this);
+    m_sweepProcess->setProcessChannelMode(QProcess::MergedChannels);
+    connect(m_sweepProcess, &QProcess::readyRead, this, [this] {
+      while (m_sweepProcess->canReadLine()) m_log->append(QString::fromUtf8(m_sweepProcess->readLine()).trimmed().toHtmlEscaped());
+    });
+    connect(m_sweepProcess, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
+      if (error == QProcess::FailedToStart)
+        showError("The sweep could not start: " + m_sweepProcess->program() + " was not found (set CONTINUA_CLI to continua-cli's path).");
+    });
+    connect(m_sweepProcess, &QProcess::finished, this, [this](int code) {
+      m_log->append(QString("sweep ended (exit %1)").arg(code));
+      statusBar()->showMessage(code == 0 ? "Sweep finished" : QString("Sweep ended with exit code %1 (see the log)").arg(code), 10000);
+      m_browser->refresh();
+    });
+  }
+  m_log->append(QString("starting a sweep of %1 runs, %2 at a time: %3").arg(runs).arg(workers).arg(sweepFile.toHtmlEscaped()));
+  m_sweepProcess->start(cli, {"sweep", "run", sweepFile, "--workers", QString::number(workers), "--db", m_dbPath});
+  statusBar()->showMessage(QString("Sweep of %1 runs started").arg(runs), 10000);
+}
+
 void MainWindow::exportReport() {
   if (!m_store) return showError("Open a run database first (File > Open database).");
   ReportDialog dialog(*m_store, m_browser->selectedRuns(), this);
@@ -389,6 +432,11 @@ void MainWindow::poll() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
+  if (m_sweepProcess && m_sweepProcess->state() != QProcess::NotRunning) {
+    // SIGTERM: the sweep's runs checkpoint and end cancelled (a destroyed QProcess would SIGKILL it).
+    m_sweepProcess->terminate();
+    m_sweepProcess->waitForFinished(30000);
+  }
   if (m_engine->busy()) {
     CloseChoice choice = m_closeChoice;
     if (choice == CloseChoice::Ask) {

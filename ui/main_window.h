@@ -7,6 +7,7 @@
 #include <memory>
 
 class QLabel;
+class QProcess;
 class QProgressBar;
 class QPushButton;
 class QTimer;
@@ -59,6 +60,9 @@ class MainWindow : public QMainWindow {
  public slots:
   void showError(const QString& message);
   void exportReport();  // File > Export report
+  void startSweep();    // Run > Start sweep: the editor's experiment over lists of values
+  void launchSweep(const QString& sweepFile, int workers, int runs);
+  QProcess* sweepProcess() const { return m_sweepProcess; }
   // An error nobody asked for by a click — a view's poll of the database, or a handler's exception caught by
   // GuardedApplication: into the log and status bar, without a dialog, and once while it repeats (a view that
   // polls a broken database fails every half second; a modal dialog each time would pile up).
@@ -101,6 +105,7 @@ class MainWindow : public QMainWindow {
   QPushButton *m_pause, *m_cancel;
   QTimer* m_pollTimer;
   QMenu* m_recentMenu = nullptr;
+  QProcess* m_sweepProcess = nullptr;
   CloseChoice m_closeChoice = CloseChoice::Ask;
 };
 

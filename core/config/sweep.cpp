@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 namespace continua::core {
 using nlohmann::json;
@@ -184,6 +185,90 @@ Sweep loadSweepFile(const std::string& path) {
     throw ConfigError("sweep file " + path + " is not valid JSON: " + e.what());
   }
   return expandSweep(spec, std::filesystem::path(path).parent_path().string(), "sweep file " + path);
+}
+
+}  // namespace continua::core
+
+namespace continua::core {
+
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t\r"), b = s.find_last_not_of(" \t\r");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+// Splits at commas outside brackets and quotes.
+std::vector<std::string> splitValues(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  int depth = 0;
+  bool quoted = false;
+  for (char c : text) {
+    if (c == '"') quoted = !quoted;
+    if (!quoted && (c == '[' || c == '{')) ++depth;
+    if (!quoted && (c == ']' || c == '}')) --depth;
+    if (c == ',' && depth == 0 && !quoted) {
+      out.push_back(trimmed(current));
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  out.push_back(trimmed(current));
+  return out;
+}
+
+}  // namespace
+
+json parseGridLines(const std::string& text) {
+  json grid = json::object();
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    line = trimmed(line);
+    if (line.empty() || line[0] == '#') continue;
+    const std::string where = "line " + std::to_string(number);
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) throw ConfigError(where + ": expected key = value, value, ... (e.g. selectivity.lambda = 0, 1)");
+    const std::string key = trimmed(line.substr(0, eq));
+    fieldOf(key, where);
+    json values = json::array();
+    for (const auto& v : splitValues(line.substr(eq + 1))) {
+      if (v.empty()) throw ConfigError(where + ": " + key + " has an empty value");
+      const json parsed = json::parse(v, nullptr, false);
+      values.push_back(parsed.is_discarded() ? json(v) : parsed);
+    }
+    grid[key] = values;
+  }
+  return grid;
+}
+
+std::vector<int64_t> parseSeeds(const std::string& text) {
+  std::vector<int64_t> seeds;
+  for (const auto& part : splitValues(text)) {
+    if (part.empty()) continue;
+    try {
+      const auto dash = part.find('-', 1);
+      size_t used = 0;
+      if (dash == std::string::npos) {
+        seeds.push_back(std::stoll(part, &used));
+        if (used != part.size()) throw std::invalid_argument(part);
+      } else {
+        const int64_t a = std::stoll(part.substr(0, dash)), b = std::stoll(part.substr(dash + 1));
+        if (a > b || b - a > 10000) throw std::invalid_argument(part);
+        for (int64_t s = a; s <= b; ++s) seeds.push_back(s);
+      }
+    } catch (const std::exception&) {
+      throw ConfigError("seeds: expected numbers or ranges like 0, 1, 2 or 0-4; got \"" + part + "\"");
+    }
+  }
+  if (seeds.empty()) throw ConfigError("seeds: give at least one seed, e.g. 0, 1, 2");
+  for (int64_t s : seeds)
+    if (s < 0) throw ConfigError("seeds: " + std::to_string(s) + " is negative");
+  return seeds;
 }
 
 }  // namespace continua::core

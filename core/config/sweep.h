@@ -32,6 +32,13 @@ struct Sweep {
 };
 
 Sweep loadSweepFile(const std::string& path);
+
+// The workbench's sweep dialog: one line per key, "model.family = mamba, transformer" or
+// "eval.length_tasks = [10, 20], [10, 50]" (commas inside brackets belong to a value); values are JSON where
+// they parse as JSON, else text. Returns a "grid" object; ConfigError names the line and the key.
+nlohmann::json parseGridLines(const std::string& text);
+// "0, 1, 2" or "0-4" (inclusive) -> seeds; ConfigError otherwise.
+std::vector<int64_t> parseSeeds(const std::string& text);
 // `baseDirectory`: where an "experiment" path is resolved; `where`: the file named in errors.
 Sweep expandSweep(const nlohmann::json& spec, const std::string& baseDirectory, const std::string& where);
 

@@ -204,6 +204,26 @@ class TestConfig : public QObject {
     for (const char* v : {"MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODELIST"}) qunsetenv(v);
   }
 
+  // The workbench's sweep dialog: one line per key, commas inside brackets kept, seeds as lists or ranges.
+  void sweepDialogTextParses() {
+    const json grid = parseGridLines("# comment\nselectivity.lambda = 0, 0.5, 1\nmodel.family = mamba, transformer\n"
+                                     "eval.length_tasks = [10, 20], [10, 50]\n");
+    QCOMPARE(grid["selectivity.lambda"], json({0, 0.5, 1}));
+    QCOMPARE(grid["model.family"], json({"mamba", "transformer"}));
+    QCOMPARE(grid["eval.length_tasks"], json({{10, 20}, {10, 50}}));
+    QCOMPARE(parseSeeds("0, 1, 2"), (std::vector<int64_t>{0, 1, 2}));
+    QCOMPARE(parseSeeds("3-5, 9"), (std::vector<int64_t>{3, 4, 5, 9}));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, parseSeeds("x"));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, parseSeeds(""));
+    try {
+      parseGridLines("selectivity.lambda = 0\nmodel.famly = mamba");
+      QFAIL("accepted");
+    } catch (const ConfigError& e) {
+      QVERIFY2(QString(e.what()).contains("line 2") && QString(e.what()).contains("model.famly"), e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(ConfigError, parseGridLines("selectivity.lambda 0 1"));
+  }
+
   void prepareRejectsWithEveryIssue() {
     json c = {{"model", {{"d_model", -1}}}, {"optim", {{"steps", 0}}}};
     try {

@@ -24,10 +24,12 @@
 #include "ui/report_dialog.h"
 #include "ui/run_browser.h"
 #include "ui/selectivity_view.h"
+#include "ui/sweep_dialog.h"
 #include "ui/sweep_view.h"
 
 #include <qcustomplot.h>
 
+#include <QAbstractItemModel>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDockWidget>
@@ -427,6 +429,33 @@ class TestWorkbench : public QObject {
     screenshot(w.get(), "sweep");
     w->runBrowser()->selectRun(1);
     QTRY_COMPARE_WITH_TIMEOUT(w->sweep()->runCount(), 0, 5000);
+  }
+
+  // Run > Start sweep: the editor's experiment over a list of values, checked before it starts (a bad line is
+  // reported in the dialog), then `continua-cli sweep run` fills the run list.
+  void sweepStartsFromTheEditor() {
+    auto w = window(m_dir.filePath("gui-sweep-from-editor.db"));
+    QVERIFY(w);
+    json experiment = tinyExperiment("from-editor", 0);
+    w->editor()->setConfig(experiment);
+    ui::SweepDialog dialog(w->editor()->config(), w->databasePath(), w.get());
+    dialog.show();
+    screenshot(&dialog, "sweep-dialog");
+    dialog.setGrid("selectivity.lambda = 0, 1\nmodel.d_stat = 4");
+    QVERIFY(!dialog.prepare());
+    QVERIFY2(dialog.lastError().contains("model.d_stat"), qPrintable(dialog.lastError()));
+    dialog.setGrid("selectivity.lambda = 0, 1");
+    dialog.setSeeds("0, 1");
+    dialog.setWorkers(2);
+    QVERIFY2(dialog.prepare(), qPrintable(dialog.lastError()));
+    QCOMPARE(dialog.runCount(), 4);
+    qputenv("CONTINUA_CLI", CONTINUA_CLI_PATH);  // the test binary has no continua-cli beside it
+    w->launchSweep(dialog.sweepFile(), dialog.workers(), dialog.runCount());
+    QVERIFY(w->sweepProcess()->waitForStarted(10000));
+    QVERIFY(w->sweepProcess()->waitForFinished(300000));
+    QCOMPARE(w->sweepProcess()->exitCode(), 0);
+    w->runBrowser()->refresh();
+    QTRY_COMPARE_WITH_TIMEOUT(w->runBrowser()->table()->model()->rowCount(), 4, 5000);
   }
 
   void exportReportWritesTheSelectedRuns() {
