@@ -80,13 +80,14 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
     }
     case Created: return QDateTime::fromSecsSinceEpoch(qint64(r->created)).toString("yyyy-MM-dd hh:mm");
     case Duration: return duration(*r);
+    case Sweep: return QString::fromStdString(r->sweep);  // the search box filters on it too
   }
   return {};
 }
 
 QVariant RunTableModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* names[] = {"Id", "Name", "Status", "Model", "Task", "Step", "Test acc./error", "Test loss", "Tags", "Created", "Duration"};
+  static const char* names[] = {"Id", "Name", "Status", "Model", "Task", "Step", "Test acc./error", "Test loss", "Tags", "Created", "Duration", "Sweep"};
   return names[section];
 }
 

@@ -10,7 +10,7 @@ namespace continua::ui {
 class RunTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Id, Name, Status, Model, Task, Progress, TestAccuracy, TestLoss, Tags, Created, Duration, ColumnCount };
+  enum Column { Id, Name, Status, Model, Task, Progress, TestAccuracy, TestLoss, Tags, Created, Duration, Sweep, ColumnCount };
   using QAbstractTableModel::QAbstractTableModel;
 
   void setRuns(std::vector<core::RunSummary> runs);   // keeps selection when the rows are the same runs
