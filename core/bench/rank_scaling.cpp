@@ -1,5 +1,7 @@
 #include "core/bench/rank_scaling.h"
 
+#include "core/bench/timing.h"
+
 #include "core/config/experiment_schema.h"
 #include "core/train/distributed.h"
 #include "core/train/task_runner.h"
@@ -39,15 +41,8 @@ double rankMedianStep(const TrainBenchOptions& o, const json& experiment, const 
     group.sum(grads);
     opt.step();
   };
-  stepOnce(1);
-  std::vector<double> seconds;
-  for (int s = 0; s < o.steps; ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
-    stepOnce(s + 2);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
-  return seconds[seconds.size() / 2];
+  int64_t step = 1;
+  return medianMs([&] { stepOnce(step++); }, o.steps, false) * 1e-3;
 }
 
 // Global episodes/s with `ranks` forked processes (rank 0 reports through a pipe); 0 when a rank failed.

@@ -5,6 +5,7 @@
 // bytes of the tensors the model actually holds.
 #include "core/bench/bench.h"
 #include "core/bench/rank_scaling.h"
+#include "core/bench/timing.h"
 #include "core/config/experiment_schema.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
@@ -100,16 +101,10 @@ TrainCell measureTraining(const TrainBenchOptions& o, const std::string& family,
       l.total.backward();
       opt.step();
     };
-    stepOnce(1);  // warm-up
-    // Each step timed on its own and the median kept: one preempted step on a shared machine moves a mean, not it.
-    std::vector<double> seconds;
-    for (int s = 0; s < o.steps; ++s) {
-      const auto t0 = std::chrono::steady_clock::now();
-      stepOnce(s + 2);
-      seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::nth_element(seconds.begin(), seconds.begin() + seconds.size() / 2, seconds.end());
-    return double(o.batch) / seconds[seconds.size() / 2];
+    // Each step timed on its own (after a warm-up step) and the median kept: one preempted step on a shared
+    // machine moves a mean, not it.
+    int64_t step = 1;
+    return double(o.batch) / (medianMs([&] { stepOnce(step++); }, o.steps, false) * 1e-3);
   });
   torch::manual_seed(0);
   auto runner = makeTaskRunner(withDefaults(benchConfig(family, tasks)), torch::kCPU);

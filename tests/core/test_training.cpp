@@ -57,6 +57,29 @@ struct Ranks {
 
 int loopbackPort() { return 20000 + int(::getpid() % 20000); }
 
+void writeJsonFile(const QString& path, const json& j) {
+  QFile f(path);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(QByteArray::fromStdString(j.dump()));
+}
+
+// The step the first run in `db` has reached once it is at least `target`, or what it reached in two minutes.
+int64_t waitForStep(const QString& db, int64_t target) {
+  QElapsedTimer timer;
+  timer.start();
+  int64_t step = 0;
+  while (timer.elapsed() < 120000 && step < target) {
+    QThread::msleep(50);
+    try {
+      RunStore r(db.toStdString(), true);
+      auto runs = r.listRuns();
+      if (!runs.empty()) step = runs[0].step;
+    } catch (...) {  // the file may not exist yet
+    }
+  }
+  return step;
+}
+
 // The trained weights in a checkpoint file, loaded into a fresh model of the experiment.
 std::vector<torch::Tensor> checkpointWeights(const json& experiment, const std::string& path) {
   auto runner = makeTaskRunner(prepareExperiment(experiment), torch::kCPU);
@@ -184,10 +207,7 @@ class TestTraining : public QObject {
     json cfg = tinyConfig(240);
     cfg["optim"]["shards"] = 2;
     const QString file = m_dir.filePath("ddp.json"), two = m_dir.filePath("ddp-2.db"), one = m_dir.filePath("ddp-1.db");
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(cfg.dump()));
-    f.close();
+    writeJsonFile(file, cfg);
     Ranks ranks({{"run", file, "--distributed", "--db", two}, {"run", file, "--distributed", "--db", m_dir.filePath("rank1.db")}},
                 loopbackPort());
     for (auto& p : ranks.processes) {
@@ -216,26 +236,11 @@ class TestTraining : public QObject {
     json cfg = tinyConfig(1200);
     cfg["optim"]["shards"] = 2;
     const QString file = m_dir.filePath("ddp-kill.json"), db = m_dir.filePath("ddp-kill.db");
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(cfg.dump()));
-    f.close();
+    writeJsonFile(file, cfg);
     Ranks ranks({{"run", file, "--distributed", "--rank-timeout", "20", "--db", db},
                  {"run", file, "--distributed", "--rank-timeout", "20", "--db", m_dir.filePath("unused.db")}},
                 loopbackPort() + 1);
-    QElapsedTimer timer;
-    timer.start();
-    int64_t step = 0;
-    while (timer.elapsed() < 120000 && step < 20) {
-      QThread::msleep(50);
-      try {
-        RunStore r(db.toStdString(), true);
-        auto runs = r.listRuns();
-        if (!runs.empty()) step = runs[0].step;
-      } catch (...) {
-      }
-    }
-    QVERIFY2(step >= 20, "the ranks never trained");
+    QVERIFY2(waitForStep(db, 20) >= 20, "the ranks never trained");
     ::kill(pid_t(ranks.processes[1]->processId()), SIGKILL);
     QVERIFY(ranks.processes[1]->waitForFinished(10000));
     QVERIFY2(ranks.processes[0]->waitForFinished(60000), "rank 0 did not end after its peer died");
@@ -267,19 +272,7 @@ class TestTraining : public QObject {
     QProcess child;
     child.start(CONTINUA_CLI_PATH, {"run", cfg, "--db", db});
     QVERIFY(child.waitForStarted());
-    QElapsedTimer timer;
-    timer.start();
-    int64_t step = 0;
-    while (timer.elapsed() < 120000 && step < 3) {
-      QThread::msleep(50);
-      try {
-        RunStore r(db.toStdString(), true);
-        auto runs = r.listRuns();
-        if (!runs.empty()) step = runs[0].step;
-      } catch (...) {
-      }
-    }
-    QVERIFY2(step >= 3, "the child never started training");
+    QVERIFY2(waitForStep(db, 3) >= 3, "the child never started training");
     ::kill(pid_t(child.processId()), SIGINT);
     QVERIFY(child.waitForFinished(60000));
     QCOMPARE(child.exitCode(), 130);
