@@ -2,6 +2,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "core/report/report.h"
+#include "core/util/errors.h"
 
 #include <iostream>
 #include <memory>
@@ -36,9 +37,17 @@ void registerReportCommand(CLI::App& app) {
   cmd->add_option("--claims", command->options.claimsFile,
                   "A claims file (docs/experiments/claims-*.json) to check against the runs: reproduced / not reproduced");
   cmd->add_option("--title", command->options.title, "The report's title");
+  cmd->add_option("--sweep", command->options.sweep, "Only the runs of this sweep (continua-cli sweep)");
   cmd->add_flag("--no-figures", command->noFigures, "Tables only");
   addDatabaseOption(cmd, command->db);
-  cmd->callback([command] { command->run(); });
+  cmd->callback([command] {
+    try {
+      command->run();
+    } catch (const core::ConfigError& e) {  // a bad claims file, run id or sweep: bad input, nothing written
+      std::cerr << "continua-cli report: " << e.what() << "\n";
+      setExitCode(kExitUsage);
+    }
+  });
 }
 
 }  // namespace continua::app

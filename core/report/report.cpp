@@ -47,13 +47,18 @@ std::string meanText(const Statistic& s, const std::function<std::string(double)
   return s.count > 1 && s.std > 0 ? format(s.mean) + " ± " + format(s.std) : format(s.mean);
 }
 
-std::vector<RunSummary> selectRuns(const RunStore& store, const std::vector<int64_t>& ids) {
-  auto all = store.listRuns();
+std::vector<RunSummary> selectRuns(const RunStore& store, const std::vector<int64_t>& ids, const std::string& sweep) {
+  RunFilter filter;
+  filter.sweep = sweep;
+  auto all = store.listRuns(filter);
+  if (!sweep.empty() && all.empty()) throw ConfigError("no runs of the sweep \"" + sweep + "\" in " + store.path());
   if (ids.empty()) return all;
   std::vector<RunSummary> picked;
   for (int64_t id : ids) {
     auto it = std::find_if(all.begin(), all.end(), [&](const RunSummary& r) { return r.id == id; });
-    if (it == all.end()) throw ConfigError("run " + std::to_string(id) + " does not exist in " + store.path());
+    if (it == all.end())
+      throw ConfigError("run " + std::to_string(id) + (sweep.empty() ? " does not exist in " : " is not a run of the sweep \"" + sweep + "\" in ") +
+                        store.path());
     picked.push_back(*it);
   }
   return picked;
@@ -142,7 +147,7 @@ std::string today() {
 ReportSummary writeReport(const RunStore& store, const std::vector<int64_t>& runIds, const ReportOptions& options) {
   if (options.folder.empty()) throw ConfigError("report: an output folder (--out) is needed");
   const json claims = options.claimsFile.empty() ? json() : loadClaimsFile(options.claimsFile);  // before writing anything
-  const auto runs = selectRuns(store, runIds);
+  const auto runs = selectRuns(store, runIds, options.sweep);
   std::vector<RunSummary> finished;
   for (const auto& r : runs)
     if (r.status == "finished") finished.push_back(r);

@@ -13,6 +13,7 @@ struct ReportOptions {
   std::string folder;       // created when missing
   std::string claimsFile;   // optional: docs/experiments/claims-*.json
   std::string title = "Continua report";
+  std::string sweep;        // only the runs of this sweep (with or without run ids)
   bool figures = true;
 };
 

@@ -179,6 +179,8 @@ class TestReport : public QObject {
       QVERIFY(QString(e.what()).contains("run 42 does not exist"));
     }
     QVERIFY(!QFileInfo::exists(m_dir.filePath("never")));
+    options.sweep = "no-such-sweep";
+    QVERIFY_THROWS_EXCEPTION(ConfigError, writeReport(store, {}, options));
   }
 };
 
