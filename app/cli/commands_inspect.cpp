@@ -118,6 +118,7 @@ void registerInspectCommands(CLI::App& app) {
       ->check(CLI::IsMember({"running", "finished", "failed", "cancelled", "interrupted", "diverged"}));
   cmd->add_option("--tag", list->filter.tag, "Only runs with this tag");
   cmd->add_option("--text", list->filter.text, "Only runs whose name, model, task or notes contain this");
+  cmd->add_option("--sweep", list->filter.sweep, "Only the runs of this sweep");
   cmd->add_flag("--json", list->asJson, "JSON output");
   addDatabaseOption(cmd, list->db);
   cmd->callback([list] { list->run(); });

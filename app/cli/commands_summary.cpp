@@ -37,7 +37,7 @@ json toJson(const std::vector<core::RunGroup>& groups, const std::vector<std::st
 }
 
 struct SummaryCommand {
-  std::string db, text, tag;
+  std::string db, text, tag, sweep;
   std::vector<std::string> quantities;
   bool markdown = false, asJson = false;
   int decimals = 3;
@@ -47,6 +47,7 @@ struct SummaryCommand {
     core::RunFilter filter;
     filter.text = text;
     filter.tag = tag;
+    filter.sweep = sweep;
     std::vector<std::string> what = quantities;
     if (what.empty()) what = {"test/accuracy", "test/error", "test/mse", "wall"};
     const auto groups = core::groupRuns(store, filter, what);
@@ -74,6 +75,7 @@ void registerSummaryCommand(CLI::App& app) {
                   "(examples/error@20), or wall (seconds). Default: test/accuracy test/error test/mse wall");
   cmd->add_option("--text", summary->text, "Only runs whose name, model, task or notes contain this");
   cmd->add_option("--tag", summary->tag, "Only runs with this tag");
+  cmd->add_option("--sweep", summary->sweep, "Only the runs of this sweep");
   cmd->add_option("--decimals", summary->decimals, "Decimals in the table (default 3)");
   cmd->add_flag("--markdown", summary->markdown, "A Markdown table (for docs/RESULTS.md)");
   cmd->add_flag("--json", summary->asJson, "JSON output");
