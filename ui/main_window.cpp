@@ -94,6 +94,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_desktopPalette(
   connect(m_browser, &RunBrowser::refreshFailed, this, &MainWindow::reportBackgroundError);
   connect(m_browser, &RunBrowser::resumeRequested, this, &MainWindow::onResumeRequested);
   connect(m_editor, &ExperimentEditor::runRequested, this, &MainWindow::onRunRequested);
+  connect(m_browser, &RunBrowser::writableStoreNeeded, this, &MainWindow::upgradeStore, Qt::DirectConnection);
   connect(m_editor, &ExperimentEditor::errorOccurred, this, &MainWindow::showError);
   connect(m_engine, &EngineBridge::runCreated, this, [this](qint64 id) {
     m_browser->refresh();
@@ -265,7 +266,16 @@ void MainWindow::setDarkTheme(bool dark, bool followDesktop) {
 
 bool MainWindow::openDatabase(const QString& path) {
   try {
-    auto store = std::make_shared<core::RunStore>(path.toStdString());
+    // A database of an older Continua is read as it is, so that Continua can still use it, until a change is
+    // asked for (upgradeStore); looking at it changes nothing.
+    int fileVersion = core::kSchemaVersion;
+    if (QFileInfo(path).size() > 0) fileVersion = core::RunStore(path.toStdString(), true).schemaVersion();
+    const bool older = fileVersion >= 1 && fileVersion < core::kSchemaVersion;
+    auto store = std::make_shared<core::RunStore>(path.toStdString(), older);
+    if (older)
+      m_log->append(QString("%1 is from an older Continua (schema %2): opened read-only and left as it is until you change "
+                            "something (a run, tag, note, rename or delete), which upgrades it to schema %3 and keeps a copy "
+                            "of the file as it was.").arg(path.toHtmlEscaped()).arg(fileVersion).arg(core::kSchemaVersion));
     store->markInterruptedRuns();
     if (!store->migrationBackup().empty())
       m_log->append("Upgraded " + path + " to the current schema; the file as it was is kept at " +
@@ -279,12 +289,7 @@ bool MainWindow::openDatabase(const QString& path) {
   setWindowTitle("Continua - " + QFileInfo(path).fileName());
   m_lastBackgroundError.clear();
   m_browser->setStore(m_store);
-  m_curves->setStore(m_store);
-  m_selectivity->setStore(m_store);
-  m_evalCurves->setStore(m_store);
-  m_forgetting->setStore(m_store);
-  m_compare->setStore(m_store);
-  m_sweep->setStore(m_store);
+  giveViewsTheStore();
   rememberDatabase(path);
   statusBar()->showMessage("database " + path, 5000);
   const auto runs = m_store->listRuns();
@@ -292,6 +297,31 @@ bool MainWindow::openDatabase(const QString& path) {
   else statusBar()->showMessage("No runs in " + path + " yet: press Run (Ctrl+R) to train the experiment in the editor.");
   onSelection(m_browser->selectedRuns());
   return true;
+}
+
+// Every view but the run list reads the store it is given (the list is given it by openDatabase or upgradeStore).
+void MainWindow::giveViewsTheStore() {
+  m_curves->setStore(m_store);
+  m_selectivity->setStore(m_store);
+  m_evalCurves->setStore(m_store);
+  m_forgetting->setStore(m_store);
+  m_compare->setStore(m_store);
+  m_sweep->setStore(m_store);
+}
+
+void MainWindow::upgradeStore() {
+  if (!m_store || !m_store->readOnly()) return;
+  try {
+    auto store = std::make_shared<core::RunStore>(m_dbPath.toStdString());
+    if (!store->migrationBackup().empty())
+      m_log->append("Upgraded " + m_dbPath.toHtmlEscaped() + " to schema " + QString::number(core::kSchemaVersion) +
+                    "; the file as it was is kept at " + QString::fromStdString(store->migrationBackup()).toHtmlEscaped());
+    m_store = store;
+    m_browser->replaceStore(m_store);
+    giveViewsTheStore();
+  } catch (const std::exception& e) {
+    showError(e.what());
+  }
 }
 
 void MainWindow::rememberDatabase(const QString& path) {
@@ -326,6 +356,7 @@ void MainWindow::startSweep() {
     return showError("A sweep is already running from this window; wait for it or stop it with Run > Stop sweep.");
   SweepDialog dialog(m_editor->config(), m_dbPath, this);
   if (dialog.exec() != QDialog::Accepted) return;
+  upgradeStore();
   launchSweep(dialog.sweepFile(), dialog.workers(), dialog.runCount());
 }
 
@@ -398,10 +429,12 @@ bool MainWindow::prepareToTrain() {
 }
 
 void MainWindow::onRunRequested(const QString& configJson) {
+  upgradeStore();  // the run writes the database, which upgrades an older one: the views follow
   if (prepareToTrain()) m_engine->start(m_dbPath, configJson);
 }
 
 void MainWindow::onResumeRequested(qint64 runId) {
+  upgradeStore();
   if (prepareToTrain()) m_engine->resume(m_dbPath, runId);
 }
 

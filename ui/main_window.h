@@ -60,6 +60,8 @@ class MainWindow : public QMainWindow {
  public slots:
   void showError(const QString& message);
   void exportReport();  // File > Export report
+  // Reopens a database opened read-only (an older schema) for writing, which upgrades it (with a backup).
+  void upgradeStore();
   void startSweep();    // Run > Start sweep: the editor's experiment over lists of values
   void launchSweep(const QString& sweepFile, int workers, int runs);
   QProcess* sweepProcess() const { return m_sweepProcess; }
@@ -76,6 +78,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildDocks();
   void buildMenus();
+  void giveViewsTheStore();
   void onSelection(const std::vector<int64_t>& runs);
   void onRunRequested(const QString& configJson);
   void onResumeRequested(qint64 runId);

@@ -48,6 +48,7 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { emit selectionChanged(selectedRuns()); });
   connect(m_table, &QWidget::customContextMenuRequested, this, &RunBrowser::showContextMenu);
   connect(m_model, &RunTableModel::renameRequested, this, [this](qint64 id, const QString& name) {
+    if (!writable()) return;
     try {
       m_store->rename(id, name.toStdString());
       refresh();
@@ -95,7 +96,17 @@ void RunBrowser::editTags() {
   bool ok = false;
   const QString text = QInputDialog::getText(this, "Tags", "Tags (comma separated; prefix with - to remove):",
                                              QLineEdit::Normal, {}, &ok);
-  if (!ok) return;
+  if (ok) applyTags(text);
+}
+
+bool RunBrowser::writable() {
+  if (m_store && m_store->readOnly()) emit writableStoreNeeded();
+  return m_store && !m_store->readOnly();
+}
+
+void RunBrowser::applyTags(const QString& text) {
+  const auto ids = selectedRuns();
+  if (ids.empty() || !writable()) return;
   try {
     for (int64_t id : ids)
       for (QString t : text.split(',', Qt::SkipEmptyParts)) {
@@ -116,7 +127,7 @@ void RunBrowser::editNotes() {
   bool ok = false;
   const QString text = QInputDialog::getMultiLineText(this, "Notes", "Notes for run " + QString::number(ids[0]) + ":",
                                                       r ? QString::fromStdString(r->notes) : QString(), &ok);
-  if (!ok) return;
+  if (!ok || !writable()) return;
   try {
     m_store->setNotes(ids[0], text.toStdString());
   } catch (const std::exception& e) {
@@ -132,6 +143,7 @@ void RunBrowser::deleteSelected() {
                             QString("Delete %1 run(s) with their metrics, maps and checkpoint files?").arg(ids.size())) !=
       QMessageBox::Yes)
     return;
+  if (!writable()) return;
   try {
     for (int64_t id : ids) m_store->deleteRun(id);
   } catch (const std::exception& e) {

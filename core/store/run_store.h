@@ -92,6 +92,8 @@ class RunStore {
   const std::string& path() const { return m_db->path(); }
   // Where opening this database kept a copy of it before migrating an older schema; empty when nothing was migrated.
   const std::string& migrationBackup() const { return m_migrationBackup; }
+  bool readOnly() const { return m_readOnly; }
+  int schemaVersion() const { return m_version; }  // of the file as opened (older only when read-only)
 
   // `sweep`: the sweep launching it, if any (runs of one sweep are shown as a group).
   int64_t createRun(const std::string& name, const nlohmann::json& config, const std::string& model,

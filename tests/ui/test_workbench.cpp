@@ -11,6 +11,7 @@
 #include "core/config/experiment_schema.h"
 #include "core/store/run_export.h"
 #include "core/store/run_store.h"
+#include "core/store/sqlite.h"
 #include "ui/about_box.h"
 #include "ui/compare_view.h"
 #include "ui/curves_view.h"
@@ -456,6 +457,30 @@ class TestWorkbench : public QObject {
     QCOMPARE(w->sweepProcess()->exitCode(), 0);
     w->runBrowser()->refresh();
     QTRY_COMPARE_WITH_TIMEOUT(w->runBrowser()->table()->model()->rowCount(), 4, 5000);
+  }
+
+  // A database from an older Continua is looked at without changing it (the older program can still use it);
+  // the first change asked for — a tag here — upgrades it, keeping a copy of the file as it was.
+  void olderDatabaseStaysAsItIsUntilAChange() {
+    const QString path = m_dir.filePath("older.db");
+    QVERIFY(QFile::copy(QString(CONTINUA_TEST_DATA_DIR) + "/schema-v1.sqlite3", path));
+    QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+    auto version = [&] {
+      core::sql::Database raw(path.toStdString(), true);
+      core::sql::Statement q(raw, "SELECT value FROM meta WHERE key = 'schema_version'");
+      return q.step() ? std::stoi(q.text(0)) : -1;
+    };
+    auto w = window(path);
+    QVERIFY(w);
+    QCOMPARE(w->runBrowser()->table()->model()->rowCount(), 1);
+    QCOMPARE(version(), 1);
+    QVERIFY(QDir(m_dir.path()).entryList({"older.db.schema-v1.backup*"}).isEmpty());
+    w->runBrowser()->selectRun(1);
+    w->runBrowser()->applyTags("looked-at");
+    QCOMPARE(version(), core::kSchemaVersion);
+    QCOMPARE(QDir(m_dir.path()).entryList({"older.db.schema-v1.backup*"}).size(), 1);
+    core::RunStore after(path.toStdString(), true);
+    QCOMPARE(after.listRuns().front().tags, (std::vector<std::string>{"fixture", "looked-at"}));  // the fixture had one
   }
 
   void exportReportWritesTheSelectedRuns() {
