@@ -81,7 +81,9 @@ double unit(std::mt19937_64& gen) { return double(gen() >> 11) * 0x1.0p-53; }
 json drawValue(const std::string& key, const json& how, const FieldSpec& field, std::mt19937_64& gen, const std::string& where) {
   const std::string at = where + ": random \"" + key + "\"";
   if (!how.is_object() || how.size() != 1) throw ConfigError(at + " must be one of {\"uniform\": [a, b]}, {\"log_uniform\": [a, b]}, {\"int_uniform\": [a, b]}, {\"choice\": [...]}");
-  const auto& [kind, arg] = *how.items().begin();
+  // Copied out of the object's iterator: a structured binding to `*how.items().begin()` outlives its proxy.
+  const std::string kind = how.begin().key();
+  const json& arg = how.begin().value();
   if (kind == "choice") {
     if (!arg.is_array() || arg.empty()) throw ConfigError(at + ": \"choice\" needs a non-empty list");
     return arg[size_t(unit(gen) * double(arg.size()))];
