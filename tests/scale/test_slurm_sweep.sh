@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real single-node Slurm on localhost, started by this test (Debian's slurmctld and slurmd, AuthType=auth/none),
 # runs a 4-configuration sweep written and submitted by `continua-cli sweep slurm --submit --wait`; the task
-# databases are imported into one workspace and `continua-cli list` must show the four finished runs.
+# databases are imported into one workspace and `continua-cli list` must show the four finished runs; then
+# `srun --ntasks=2 continua-cli run --distributed` trains one run data-parallel from Slurm's rendezvous.
 # Skipped (exit 77), not failed, where Slurm is not installed or its daemons cannot start here (not root, ...).
 #   tests/scale/test_slurm_sweep.sh CONTINUA_CLI
 set -uo pipefail
@@ -73,4 +74,14 @@ echo "$listing"
 # Importing the task databases again adds nothing.
 "$cli" import "$work"/sweep/task-*.db --db "$work/workspace.db" | grep -q "0 imported" || fail "a second import added runs"
 [ "$("$cli" list --db "$work/workspace.db" | grep -c 'slurm-test')" -eq 4 ] || fail "runs were imported twice"
-echo "PASS: a 4-configuration sweep ran as a Slurm job array and was imported"
+# Data-parallel under srun: two tasks find each other through Slurm's variables alone (no MASTER_* set).
+command -v srun >/dev/null || fail "srun is missing"
+timeout 300 srun --ntasks=2 --cpus-per-task=1 env -u MASTER_ADDR -u MASTER_PORT -u RANK -u WORLD_SIZE MASTER_PORT=$(free_port) \
+  "$cli" run --preset quickstart --set optim.steps=20 --set eval.every=10 --set 'eval.length_tasks=[10]' \
+  --set 'eval.length_shots=[5]' --set eval.forgetting=false --set eval.episodes=16 --set eval.final_episodes=16 \
+  --set name=srun-ddp --distributed --db "$work/ddp.db" > "$work/srun.out" 2>&1 || { cat "$work/srun.out"; fail "srun --distributed failed"; }
+grep -q "from the slurm" "$work/srun.out" || { cat "$work/srun.out"; fail "the ranks did not take their rendezvous from Slurm"; }
+ranks=$(sqlite3 "$work/ddp.db" "SELECT json_extract(environment, '$.ranks') || ' ' || status FROM runs WHERE name = 'srun-ddp'" 2>/dev/null ||
+        "$cli" show 1 --json --db "$work/ddp.db" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["environment"]["ranks"], r["status"])')
+[ "$ranks" = "2 finished" ] || fail "expected one finished run trained by 2 ranks, got '$ranks'"
+echo "PASS: a 4-configuration sweep ran as a Slurm job array and was imported; srun --ntasks=2 trained one run data-parallel"
