@@ -276,10 +276,7 @@ bool MainWindow::openDatabase(const QString& path) {
       m_log->append(QString("%1 is from an older Continua (schema %2): opened read-only and left as it is until you change "
                             "something (a run, tag, note, rename or delete), which upgrades it to schema %3 and keeps a copy "
                             "of the file as it was.").arg(path.toHtmlEscaped()).arg(fileVersion).arg(core::kSchemaVersion));
-    store->markInterruptedRuns();
-    if (!store->migrationBackup().empty())
-      m_log->append("Upgraded " + path + " to the current schema; the file as it was is kept at " +
-                    QString::fromStdString(store->migrationBackup()));
+    store->markInterruptedRuns();  // (an older file is opened read-only, so nothing is migrated here)
     m_store = store;
     m_dbPath = path;
   } catch (const std::exception& e) {

@@ -107,11 +107,13 @@ void SweepView::setRuns(const std::vector<int64_t>& runs) {
 
 void SweepView::reload() {
   m_runIds.clear();
+  m_runs.clear();
   if (m_store && !m_sweep.isEmpty()) {
     core::RunFilter f;
     f.sweep = m_sweep.toStdString();
     f.status = "finished";
-    for (const auto& r : m_store->listRuns(f)) m_runIds.push_back(r.id);
+    m_runs = m_store->listRuns(f);
+    for (const auto& r : m_runs) m_runIds.push_back(r.id);
   }
   const QString keep = m_metric->currentText();
   m_metric->blockSignals(true);
@@ -154,11 +156,8 @@ void SweepView::draw() {
   }
   std::vector<double> scores;
   std::vector<QString> scoreText;
-  for (int64_t id : m_runIds) {
-    core::RunFilter only;
-    only.id = id;
-    const auto r = m_store->listRuns(only);
-    scores.push_back(r.empty() ? NAN : r.front().latestValue(metric));
+  for (const auto& r : m_runs) {  // the summaries reload() read: their latest metrics are all a score needs
+    scores.push_back(r.latestValue(metric));
     scoreText.push_back(QString::number(scores.back(), 'g', 6));
   }
   axes.push_back(axisOf(QString::fromStdString(metric), scoreText));

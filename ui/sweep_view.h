@@ -3,6 +3,8 @@
 // that varies across the sweep and one for the final metric, one line per run coloured by that metric — and a
 // table of the runs, best first. A sweep's runs also share names per configuration, so the other views group
 // their seeds into bands.
+#include "core/store/run_store.h"
+
 #include <QWidget>
 
 #include <memory>
@@ -12,10 +14,6 @@ class QComboBox;
 class QCustomPlot;
 class QLabel;
 class QTableWidget;
-
-namespace continua::core {
-class RunStore;
-}
 
 namespace continua::ui {
 
@@ -39,7 +37,8 @@ class SweepView : public QWidget {
   void draw();
   std::shared_ptr<core::RunStore> m_store;
   QString m_sweep;
-  std::vector<int64_t> m_runIds;
+  std::vector<core::RunSummary> m_runs;  // the sweep's finished runs, as reload() read them
+  std::vector<int64_t> m_runIds;         // their ids, for compareRuns
   QStringList m_axes;
   QComboBox* m_metric;
   QLabel* m_title;

@@ -1,6 +1,8 @@
 #pragma once
 // Benchmarks behind `continua-cli bench`. They print tables (and JSON on request); nothing here asserts a
 // time. Ratios measured side by side in one run are what the docs quote.
+#include <nlohmann/json.hpp>
+
 #include <ostream>
 #include <cstdint>
 #include <string>
@@ -36,5 +38,9 @@ struct TrainBenchOptions {
 };
 
 int runTrainBenchmark(const TrainBenchOptions& options, std::ostream& out);
+
+// The experiment every `bench train` cell trains: the quick-start with this family at this many tasks (no
+// curriculum, labels sized to the tasks, sinusoidal positions for attention models, 4 heads).
+nlohmann::json benchConfig(const std::string& family, int64_t tasks);
 
 }  // namespace continua::core

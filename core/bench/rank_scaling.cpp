@@ -27,18 +27,9 @@ double rankMedianStep(const TrainBenchOptions& o, const json& experiment, const 
   torch::manual_seed(0);
   auto runner = makeTaskRunner(experiment, torch::kCPU);
   torch::optim::Adam opt(runner->module().parameters(), 1e-3);
-  std::vector<torch::Tensor> grads;
-  auto stepOnce = [&](int64_t step) {
-    opt.zero_grad();
-    torch::Generator g = shardGenerator(0, step, where.rank);
-    TrainLoss l = runner->trainLoss(step, g, 0.0);
-    (l.total / double(where.worldSize)).backward();
-    grads.clear();
-    for (auto& p : runner->module().parameters()) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-      grads.push_back(p.grad());
-    }
-    group.sum(grads);
+  auto unused = at::detail::createCPUGenerator(0);  // sharded steps draw from their own streams
+  auto stepOnce = [&](int64_t step) {  // the step `run --distributed` takes (computeGradients), then the update
+    computeGradients(*runner, opt, unused, step, 0.0, experiment, &group);
     opt.step();
   };
   int64_t step = 1;
@@ -87,15 +78,11 @@ void printRankScaling(const TrainBenchOptions& o, const std::vector<std::string>
   results["ranks"] = json::array();
   int port = 29400 + int(getpid() % 500);
   for (const auto& family : families) {
-    json experiment = presetExperiment("quickstart");
-    experiment["model"]["family"] = family;
-    experiment["episode"]["tasks"] = o.tasks.front();
-    experiment["episode"]["curriculum_start_tasks"] = 0;
-    experiment["task"]["label_vocab"] = o.tasks.front();
+    json experiment = withDefaults(benchConfig(family, o.tasks.front()));
     experiment["optim"]["batch_size"] = o.batch;
-    experiment = withDefaults(experiment);
     double single = 0;
     for (int ranks : o.ranks) {
+      experiment["optim"]["shards"] = ranks;  // one shard per rank
       const double rate = measureRanks(o, experiment, ranks, threads, port++);
       if (ranks == 1) single = rate;
       const std::string efficiency = single > 0 && rate > 0 ? formatFixed(rate / (ranks * single), 2) : "-";

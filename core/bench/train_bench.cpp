@@ -56,19 +56,6 @@ ChildResult inChild(const std::function<double()>& work) {
   return {v, ru.ru_maxrss / 1024.0, got && v >= 0};
 }
 
-json benchConfig(const std::string& family, int64_t tasks) {
-  json c = presetExperiment("quickstart");
-  c["model"]["family"] = family;
-  // Sinusoidal positions for every attention model, so no learned position table skews the parameter counts.
-  c["model"]["positional"] = family == "s4" || family == "s4-mamba" || family.rfind("mamba", 0) == 0 ? "auto" : "sinusoidal";
-  c["episode"]["tasks"] = tasks;
-  c["episode"]["curriculum_start_tasks"] = 0;
-  c["eval_episode"]["tasks"] = tasks;
-  c["task"]["label_vocab"] = tasks;
-  c["model"]["heads"] = 4;
-  return c;
-}
-
 std::string fmt(double v, int p = 1) { return formatFixed(v, p); }
 
 }  // namespace
@@ -141,6 +128,19 @@ void printStreaming(const TrainBenchOptions& o, const ChildResult& baseline, std
 }
 
 }  // namespace
+
+json benchConfig(const std::string& family, int64_t tasks) {
+  json c = presetExperiment("quickstart");
+  c["model"]["family"] = family;
+  // Sinusoidal positions for every attention model, so no learned position table skews the parameter counts.
+  c["model"]["positional"] = family == "s4" || family == "s4-mamba" || family.rfind("mamba", 0) == 0 ? "auto" : "sinusoidal";
+  c["episode"]["tasks"] = tasks;
+  c["episode"]["curriculum_start_tasks"] = 0;
+  c["eval_episode"]["tasks"] = tasks;
+  c["task"]["label_vocab"] = tasks;
+  c["model"]["heads"] = 4;
+  return c;
+}
 
 int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
   setThreadCount(o.threads.front());

@@ -3,6 +3,7 @@
 #include "core/config/experiment_schema.h"
 #include "core/config/experiment_text.h"
 #include "core/util/errors.h"
+#include "core/util/number_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -21,11 +22,7 @@ using Assignment = std::pair<std::string, json>;  // key, value
 // A value as it appears in a run name: numbers short (3 significant digits), strings bare.
 std::string shortText(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3g", v.get<double>());
-    return b;
-  }
+  if (v.is_number_float()) return significantText(v.get<double>());
   return v.dump();
 }
 

@@ -1,6 +1,7 @@
 #include "core/report/claims.h"
 
 #include "core/util/errors.h"
+#include "core/util/number_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,12 +18,6 @@ const std::set<std::string> kChecks{"greater", "less", "close", "above", "below"
 bool needsB(const std::string& check) { return check != "above" && check != "below" && check != "all-above"; }
 bool needsValue(const std::string& check) {
   return check == "above" || check == "below" || check == "ratio-above" || check == "all-above";
-}
-
-std::string number(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
 }
 
 std::string sideText(const char* label, const ClaimSide& s) {
@@ -60,15 +55,15 @@ bool holds(const ClaimResult& r, const json& c, const std::vector<double>& aValu
 }
 
 std::string relationText(const ClaimResult& r, const json& c) {
-  if (r.check == "greater") return " > b + " + number(c.value("margin", 0.0));
-  if (r.check == "less") return " < b − " + number(c.value("margin", 0.0));
+  if (r.check == "greater") return " > b + " + significantText(c.value("margin", 0.0));
+  if (r.check == "less") return " < b − " + significantText(c.value("margin", 0.0));
   if (r.check == "close")
-    return c.contains("relative") ? " within " + number(100 * c["relative"].get<double>()) + "% of b"
-                                  : " within " + number(c.value("tolerance", 0.0)) + " of b";
-  if (r.check == "above") return " > " + number(c["value"].get<double>());
-  if (r.check == "below") return " < " + number(c["value"].get<double>());
-  if (r.check == "all-above") return " in every seed > " + number(c["value"].get<double>());
-  if (r.check == "ratio-above") return " / b = " + number(r.a.value.mean / r.b.value.mean) + " > " + number(c["value"].get<double>());
+    return c.contains("relative") ? " within " + significantText(100 * c["relative"].get<double>()) + "% of b"
+                                  : " within " + significantText(c.value("tolerance", 0.0)) + " of b";
+  if (r.check == "above") return " > " + significantText(c["value"].get<double>());
+  if (r.check == "below") return " < " + significantText(c["value"].get<double>());
+  if (r.check == "all-above") return " in every seed > " + significantText(c["value"].get<double>());
+  if (r.check == "ratio-above") return " / b = " + significantText(r.a.value.mean / r.b.value.mean) + " > " + significantText(c["value"].get<double>());
   return ": std a < std b";
 }
 

@@ -91,13 +91,13 @@ void writeMetricsTable(std::ostream& md, const RunStore& store, const std::vecto
   auto whole = [](double v) { char b[32]; std::snprintf(b, sizeof b, "%.0f", v); return std::string(b); };
   for (const auto& g : groups) {
     const std::string key = g.runs.front().keyMetric().first;
-    const Statistic context = over(store, g, "model/context_tokens");
+    const Statistic context = over(store, g, "model/context_tokens"), memory = over(store, g, "perf/peak_rss_mb");
     md << "| " << cell(g.name) << " | " << g.model << " | " << g.task << " | " << g.runs.size() << " | "
        << (key.empty() ? "-" : key.substr(5) + " " + meanText(over(store, g, key), fixed3)) << " | "
        << meanText(over(store, g, "train/selectivity_kl"), fixed3) << " | " << meanText(over(store, g, "model/parameters"), si)
        << " | " << meanText(over(store, g, "model/flops_per_token"), si)
        << (context.count ? " (" + whole(context.mean) + ")" : "") << " | " << meanText(over(store, g, "perf/episodes_per_s"), whole)
-       << " | " << meanText(over(store, g, "perf/peak_rss_mb"), whole) << (over(store, g, "perf/peak_rss_mb").count ? " MB" : "")
+       << " | " << meanText(memory, whole) << (memory.count ? " MB" : "")
        << " | " << meanText(over(store, g, "wall"), whole) << " s |\n";
   }
   md << "\n";

@@ -2,6 +2,7 @@
 
 #include "core/report/chart.h"
 #include "core/store/run_groups.h"
+#include "core/util/number_text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,12 +31,6 @@ ChartSeries meanBand(const std::string& name, const Samples& samples) {
     s.high.push_back(st.mean + st.std);
   }
   return s;
-}
-
-std::string threeDigits(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
 }
 
 std::string seedsText(const ReportGroup& g) {
@@ -208,7 +203,7 @@ void associationMaps(const RunStore& store, const std::vector<ReportGroup>& grou
     std::string layerName;
     for (const auto& m : maps) {
       if (m.layer != lastLayer) continue;
-      panels.push_back({m.kind == "truth" ? "ground truth" : "model (KL " + threeDigits(m.kl) + ")", m.rows, m.cols, m.values});
+      panels.push_back({m.kind == "truth" ? "ground truth" : "model (KL " + significantText(m.kl) + ")", m.rows, m.cols, m.values});
       if (m.kind == "model") { kl = m.kl; layerName = m.layerName; }
     }
     std::sort(panels.begin(), panels.end(), [](const HeatmapPanel& a, const HeatmapPanel& b) { return a.title > b.title; });
@@ -217,7 +212,7 @@ void associationMaps(const RunStore& store, const std::vector<ReportGroup>& grou
                                 std::to_string(steps.back()) + ")", panels),
              "maps-" + g.name,
              "Which earlier tokens each query relies on (" + g.name + ", run " + std::to_string(run.id) + ", " + layerName +
-                 ") against the ones it should rely on; KL(truth ‖ model) = " + threeDigits(kl) + ".");
+                 ") against the ones it should rely on; KL(truth ‖ model) = " + significantText(kl) + ".");
   }
 }
 

@@ -339,7 +339,7 @@ std::vector<RunSummary> RunStore::listRuns(const RunFilter& f) const {
   // A read-only file of an older schema is read as it is: no uuid or sweep columns before version 3.
   const bool v3 = m_version >= 3;
   std::string q = std::string("SELECT id, name, status, model, task, error, notes, created, started, finished, step, total_steps, ") +
-                  (v3 ? "uuid, sweep" : "NULL, ''") + ", config FROM runs WHERE 1";
+                  (v3 ? "uuid, sweep, NULL" : "NULL, '', config") + " FROM runs WHERE 1";  // config: only to derive an old run's uuid
   if (!f.status.empty()) q += " AND status = ?1";
   if (!f.tag.empty()) q += " AND id IN (SELECT run_id FROM tags WHERE tag = ?2)";
   if (!f.text.empty()) q += " AND (name LIKE ?3 OR model LIKE ?3 OR task LIKE ?3 OR notes LIKE ?3)";

@@ -164,4 +164,48 @@ torch::Generator shardGenerator(uint64_t seed, int64_t step, int64_t shard) {
   return at::detail::createCPUGenerator(mix(mix(seed) ^ mix(uint64_t(step) * 2 + 1) ^ (uint64_t(shard) << 40)));
 }
 
+StepOutcome computeGradients(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step,
+                             double lambda, const nlohmann::json& config, ProcessGroup* group) {
+  optimizer.zero_grad();
+  const int64_t shards = config["optim"]["shards"];
+  if (shards == 1 && !group) {
+    TrainLoss loss = runner.trainLoss(step, gen, lambda);
+    const double value = loss.total.item<double>();
+    if (std::isfinite(value)) loss.total.backward();
+    return {value, loss.metrics};
+  }
+  const int rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
+  StepOutcome out;
+  std::vector<double> sums;
+  double lossSum = 0;
+  for (int64_t shard = rank; shard < shards; shard += ranks) {
+    torch::Generator g = shardGenerator(config["seed"].get<uint64_t>(), step, shard);
+    TrainLoss loss = runner.trainLoss(step, g, lambda);
+    lossSum += loss.total.item<double>();
+    (loss.total / double(shards)).backward();
+    if (out.metrics.empty()) {
+      out.metrics = loss.metrics;
+      sums.assign(loss.metrics.size(), 0.0);
+    }
+    for (size_t i = 0; i < sums.size() && i < loss.metrics.size(); ++i) sums[i] += loss.metrics[i].second;
+  }
+  if (group) {
+    std::vector<torch::Tensor> grads;
+    for (auto& p : runner.module().parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank reduces the same tensors
+      grads.push_back(p.grad());
+    }
+    std::vector<double> stats{lossSum};
+    stats.insert(stats.end(), sums.begin(), sums.end());
+    grads.push_back(torch::tensor(stats, torch::kFloat64));
+    group->sum(grads);
+    const torch::Tensor summed = grads.back().to(torch::kFloat64);
+    lossSum = summed[0].item<double>();
+    for (size_t i = 0; i < sums.size(); ++i) sums[i] = summed[int64_t(i) + 1].item<double>();
+  }
+  out.loss = lossSum / double(shards);
+  for (size_t i = 0; i < sums.size(); ++i) out.metrics[i].second = sums[i] / double(shards);
+  return out;
+}
+
 }  // namespace continua::core

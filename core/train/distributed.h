@@ -4,6 +4,9 @@
 // The batch of a step is `optim.shards` shards, each drawn from its own seed stream (seed, step, shard);
 // rank r computes shards r, r + W, ... and the gradients are summed over ranks, so any number of ranks that
 // divides the shards trains exactly the model one process trains on the combined batch (docs/SCALE.md).
+#include "core/train/task_runner.h"
+
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -51,5 +54,16 @@ class ProcessGroup {
 
 // The generator of one shard of one step: the same on every rank and in a single process.
 torch::Generator shardGenerator(uint64_t seed, int64_t step, int64_t shard);
+
+// One step's forward and backward passes: gradients left in the parameters (not yet clipped), the loss and the
+// step's training metrics. Unsharded and alone: one batch from the run's episode stream `gen`, as always.
+// Sharded or distributed: `optim.shards` batches, each from its own stream (seed, step, shard), this rank's
+// share of them, gradients and metrics summed over the ranks and averaged over the shards. Throws RankLost.
+struct StepOutcome {
+  double loss = 0;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+StepOutcome computeGradients(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step,
+                             double lambda, const nlohmann::json& config, ProcessGroup* group);
 
 }  // namespace continua::core

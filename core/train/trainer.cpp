@@ -119,57 +119,25 @@ void logModelFacts(MetricWriter& writer, TaskRunner& runner, int64_t step) {
   writer.add({"model/flops_per_token", step, wall, f.flopsPerToken});
 }
 
-// One step's forward and backward passes: gradients left in the parameters (not yet clipped), the loss and the
-// step's training metrics. Unsharded and alone: one batch from the run's episode stream `gen`, as always.
-// Sharded or distributed: `optim.shards` batches, each from its own stream (seed, step, shard), this rank's
-// share of them, gradients and metrics summed over the ranks and averaged over the shards.
-struct StepOutcome {
-  double loss = 0;
-  std::vector<std::pair<std::string, double>> metrics;
+// One optimisation step as every rank takes it: the step's learning rate, the gradients (summed over the ranks
+// by computeGradients), clip, update. Nothing is updated when the loss is not finite (the caller ends the run).
+struct StepTaken {
+  StepOutcome outcome;
+  double lr = 0, gradNorm = 0;
 };
 
-StepOutcome computeGradients(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step,
-                             double lambda, const json& config, ProcessGroup* group) {
-  optimizer.zero_grad();
-  const int64_t shards = config["optim"]["shards"];
-  if (shards == 1 && !group) {
-    TrainLoss loss = runner.trainLoss(step, gen, lambda);
-    const double value = loss.total.item<double>();
-    if (std::isfinite(value)) loss.total.backward();
-    return {value, loss.metrics};
-  }
-  const int rank = group ? group->rank() : 0, ranks = group ? group->size() : 1;
-  StepOutcome out;
-  std::vector<double> sums;
-  double lossSum = 0;
-  for (int64_t shard = rank; shard < shards; shard += ranks) {
-    torch::Generator g = shardGenerator(config["seed"].get<uint64_t>(), step, shard);
-    TrainLoss loss = runner.trainLoss(step, g, lambda);
-    lossSum += loss.total.item<double>();
-    (loss.total / double(shards)).backward();
-    if (out.metrics.empty()) {
-      out.metrics = loss.metrics;
-      sums.assign(loss.metrics.size(), 0.0);
-    }
-    for (size_t i = 0; i < sums.size() && i < loss.metrics.size(); ++i) sums[i] += loss.metrics[i].second;
-  }
-  if (group) {
-    std::vector<torch::Tensor> grads;
-    for (auto& p : runner.module().parameters()) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // every rank reduces the same tensors
-      grads.push_back(p.grad());
-    }
-    std::vector<double> stats{lossSum};
-    stats.insert(stats.end(), sums.begin(), sums.end());
-    grads.push_back(torch::tensor(stats, torch::kFloat64));
-    group->sum(grads);
-    const torch::Tensor summed = grads.back().to(torch::kFloat64);
-    lossSum = summed[0].item<double>();
-    for (size_t i = 0; i < sums.size(); ++i) sums[i] = summed[int64_t(i) + 1].item<double>();
-  }
-  out.loss = lossSum / double(shards);
-  for (size_t i = 0; i < sums.size(); ++i) out.metrics[i].second = sums[i] / double(shards);
-  return out;
+StepTaken takeStep(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step, const json& config,
+                   ProcessGroup* group) {
+  const int64_t total = config["optim"]["steps"], until = config["selectivity"]["until_step"];
+  const double lambda = config["selectivity"]["lambda"], clip = config["optim"]["grad_clip"];
+  StepTaken t;
+  t.lr = learningRate(config["optim"], step, total);
+  setLearningRate(optimizer, t.lr);
+  t.outcome = computeGradients(runner, optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0, config, group);
+  if (!std::isfinite(t.outcome.loss)) return t;
+  t.gradNorm = torch::nn::utils::clip_grad_norm_(runner.module().parameters(), clip > 0 ? clip : 1e30);
+  optimizer.step();
+  return t;
 }
 
 // With W ranks the shards must be a multiple of W; a run that asked for none gets one shard per rank.
@@ -251,17 +219,12 @@ TrainResult Trainer::follow() {
     }
     m_observer.onLog(who + ": following rank 0 from step " + std::to_string(done));
     auto gen = at::detail::createCPUGenerator(seed);  // unused when sharded; computeGradients wants one
-    const int64_t total = config["optim"]["steps"], until = config["selectivity"]["until_step"];
-    const double lambda = config["selectivity"]["lambda"], clip = config["optim"]["grad_clip"];
+    const int64_t total = config["optim"]["steps"];
     runner->module().train();
     for (int64_t step = done + 1; step <= total; ++step) {
       if (m_group->has("stop")) return {0, "cancelled", who + ": rank 0 ended the run at step " + std::to_string(done)};
-      setLearningRate(*optimizer, learningRate(config["optim"], step, total));
-      const StepOutcome outcome = computeGradients(*runner, *optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0,
-                                                   config, m_group.get());
-      if (!std::isfinite(outcome.loss)) return {0, "diverged", who + ": the loss became non-finite at step " + std::to_string(step)};
-      torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip > 0 ? clip : 1e30);
-      optimizer->step();
+      const StepTaken taken = takeStep(*runner, *optimizer, gen, step, config, m_group.get());
+      if (!std::isfinite(taken.outcome.loss)) return {0, "diverged", who + ": the loss became non-finite at step " + std::to_string(step)};
       done = step;
     }
     return {0, "finished", who + ": trained its shards of steps " + std::to_string(start["step"].get<int64_t>() + 1) + "-" +
@@ -335,9 +298,6 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       store.addCheckpoint(runId, {step, path, hash});
       lastCheckpoint = step;
     };
-    const double lambda = config["selectivity"]["lambda"];
-    const int64_t until = config["selectivity"]["until_step"];
-    const double clip = config["optim"]["grad_clip"];
     const auto started = Clock::now();
     const int64_t startStep = done;
     double trainingSeconds = 0;  // optimisation steps only: what episodes/s measures (evaluations excluded)
@@ -350,32 +310,27 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
         return finish("cancelled", "cancelled at step " + std::to_string(done) + "; resumable from step " + std::to_string(lastCheckpoint));
       }
       const auto stepStarted = Clock::now();
-      const double lr = learningRate(config["optim"], step, total);
-      setLearningRate(*optimizer, lr);
-      StepOutcome outcome;
+      StepTaken taken;
       try {
-        outcome = computeGradients(*runner, *optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0, config, m_group.get());
+        taken = takeStep(*runner, *optimizer, gen, step, config, m_group.get());
       } catch (const RankLost& e) {  // the parameters are those of step `done`: the failed step changed nothing
         if (done > lastCheckpoint) checkpoint(done);
         return finish("interrupted", std::string(e.what()) + "; resumable from step " + std::to_string(lastCheckpoint) +
                                          " (continua-cli resume " + std::to_string(runId) + ", with any number of ranks dividing optim.shards)");
       }
-      const double value = outcome.loss;
+      const double value = taken.outcome.loss;
       if (!std::isfinite(value)) {
         stopFollowers();
         return finish("diverged", "loss became " + std::to_string(value) + " at step " + std::to_string(step) +
                                       "; last good checkpoint: step " + std::to_string(lastCheckpoint));
       }
-      const double gradNorm = clip > 0 ? torch::nn::utils::clip_grad_norm_(runner->module().parameters(), clip)
-                                       : torch::nn::utils::clip_grad_norm_(runner->module().parameters(), 1e30);
-      optimizer->step();
       trainingSeconds += std::chrono::duration<double>(Clock::now() - stepStarted).count();
       faultPoint("step");
       done = step;
       const double wall = wallClock();
-      for (const auto& [k, v] : outcome.metrics) writer.add({k, step, wall, v});
-      writer.add({"train/lr", step, wall, lr});
-      writer.add({"train/grad_norm", step, wall, gradNorm});
+      for (const auto& [k, v] : taken.outcome.metrics) writer.add({k, step, wall, v});
+      writer.add({"train/lr", step, wall, taken.lr});
+      writer.add({"train/grad_norm", step, wall, taken.gradNorm});
       if (step % evalEvery == 0 || step == total) {
         std::vector<MetricPoint> m;
         std::vector<CurvePoint> c;
@@ -391,7 +346,7 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
       const double rate = double(step - startStep) / std::max(elapsed, 1e-9);
       m_observer.onProgress({step, total, elapsed, double(total - step) / std::max(rate, 1e-9), value});
     }
-    const double episodes = double(total - startStep) * config["optim"]["batch_size"].get<double>();
+    const double episodes = double(total - startStep) * config["optim"]["batch_size"].get<double>() * config["optim"]["shards"].get<double>();
     if (trainingSeconds > 0) writer.add({"perf/episodes_per_s", total, wallClock(), episodes / trainingSeconds});
     writer.add({"perf/peak_rss_mb", total, wallClock(), peakResidentMegabytes()});
     writer.flush();
