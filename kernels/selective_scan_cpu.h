@@ -90,6 +90,20 @@ inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockCo
   }
 }
 
+// dt_t per lane and d dt / d(delta + bias): sigmoid under softplus, else 1. For the backward's recompute, which
+// keeps both so the adjoint pass needs neither softplus nor its derivative again.
+inline void deltaLanesWithSlope(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
+                                float* slope) {
+  alignas(64) float raw[kLanes];
+  loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
+  for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
+  if (p.deltaSoftplus) {
+    for (int c = 0; c < kLanes; ++c) dt[c] = softplusWithSlope(raw[c], &slope[c]);
+  } else {
+    for (int c = 0; c < kLanes; ++c) { dt[c] = raw[c]; slope[c] = 1.0f; }
+  }
+}
+
 // B_t or C_t value of state n for every lane (a broadcast when the block has one group).
 inline void stateLanes(const float* row, const BlockLanes& blk, const BlockConstants& k, int n, float* dst) {
   if (blk.group >= 0) {

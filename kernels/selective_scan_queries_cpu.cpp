@@ -83,14 +83,28 @@ inline void addReadout(float bn, float cn, const float* __restrict dt, const flo
   for (int c = 0; c < kLanes; ++c) y[c] += cn * (fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bn);
 }
 
+// The backward's decays exp(dt A[n]) of one block, all states, and y before the gate from them: the gate's
+// backward needs y, and the adjoint below the same decays, so each exp is taken once.
+inline void decaysAndReadout(const float* Bq, const float* Cq, int N, const float* __restrict dt,
+                             const float* __restrict dtu, const float* __restrict ab, const float* __restrict hb,
+                             float* __restrict decay, float* __restrict y) {
+  for (int n = 0; n < N; ++n) {
+    float* __restrict an = decay + n * kLanes;
+    for (int c = 0; c < kLanes; ++c) {
+      an[c] = fastExp(dt[c] * ab[n * kLanes + c]);
+      y[c] += Cq[n] * (an[c] * hb[n * kLanes + c] + dtu[c] * Bq[n]);
+    }
+  }
+}
+
 // One state n of a block in the backward: the adjoint g of h'[n] and what it adds to every gradient. Pointers
 // are restrict-qualified so the 16-lane loop vectorises (GCC gave up on the aliasing checks otherwise).
 inline void accumulateState(float bn, float cn, const float* __restrict dy, const float* __restrict dtu, const Lanes& l,
-                            const float* __restrict an, const float* __restrict hn, float* __restrict sB,
-                            float* __restrict sC, float* __restrict dh, float* __restrict dA, float* __restrict ddt,
-                            float* __restrict du) {
+                            const float* __restrict an, const float* __restrict decay, const float* __restrict hn,
+                            float* __restrict sB, float* __restrict sC, float* __restrict dh, float* __restrict dA,
+                            float* __restrict ddt, float* __restrict du) {
   for (int c = 0; c < kLanes; ++c) {
-    const float a = fastExp(l.dt[c] * an[c]);
+    const float a = decay[c];
     const float g = cn * dy[c];                 // adjoint of h'[n]
     sC[c] += dy[c] * (a * hn[c] + dtu[c] * bn);  // dC[n] = sum_c dy h'[n]
     sB[c] += g * dtu[c];                         // dB[n] = sum_c g dt u
@@ -152,6 +166,7 @@ void queryStepBackwardCpu(const QueryStepGradParams& p) {
   {
     FlushDenormals ftz;
     std::vector<float> h, dh, sumB(size_t(N) * kLanes), sumC(size_t(N) * kLanes);  // sums over blocks, per lane
+    std::vector<float> decay(size_t(N) * kLanes);
     Lanes l;
 #pragma omp for schedule(static)
     for (int b = 0; b < p.batch; ++b) {
@@ -174,8 +189,8 @@ void queryStepBackwardCpu(const QueryStepGradParams& p) {
           float* dhb = dh.data() + size_t(blk) * N * kLanes;
           float* dAblk = dAb + size_t(blk) * N * kLanes;
           for (int c = 0; c < kLanes; ++c) { dtu[c] = l.dt[c] * l.u[c]; y[c] = l.D[c] * l.u[c]; }
-          if (p.z) {  // the gate needs y before it: recompute it
-            for (int n = 0; n < N; ++n) addReadout(Bq[n], Cq[n], l.dt, dtu, ab + n * kLanes, hb + n * kLanes, y);
+          decaysAndReadout(Bq, Cq, N, l.dt, dtu, ab, hb, decay.data(), y);
+          if (p.z) {  // the gate needs y before it
             float dz[kLanes];
             for (int c = 0; c < kLanes; ++c) {
               const float sg = sigmoid(l.z[c]);
@@ -187,9 +202,10 @@ void queryStepBackwardCpu(const QueryStepGradParams& p) {
             for (int c = 0; c < kLanes; ++c) dy[c] = dout[c];
           }
           for (int c = 0; c < kLanes; ++c) { du[c] = l.D[c] * dy[c]; ddt[c] = 0.0f; }
-          for (int n = 0; n < N; ++n) accumulateState(Bq[n], Cq[n], dy, dtu, l, ab + n * kLanes, hb + n * kLanes,
-                                                      sumB.data() + n * kLanes, sumC.data() + n * kLanes,
-                                                      dhb + n * kLanes, dAblk + n * kLanes, ddt, du);
+          for (int n = 0; n < N; ++n)
+            accumulateState(Bq[n], Cq[n], dy, dtu, l, ab + n * kLanes, decay.data() + n * kLanes, hb + n * kLanes,
+                            sumB.data() + n * kLanes, sumC.data() + n * kLanes, dhb + n * kLanes, dAblk + n * kLanes, ddt,
+                            du);
           float ddelta[kLanes];
           for (int c = 0; c < kLanes; ++c) ddelta[c] = p.deltaSoftplus ? ddt[c] * sigmoid(l.raw[c]) : ddt[c];
           for (int c = 0; c < l.width; ++c) {

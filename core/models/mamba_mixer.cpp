@@ -18,12 +18,13 @@ Tensor CausalConv::forward(const Tensor& x) const {
   return y.index({Slice(), Slice(), Slice(0, L)}).transpose(1, 2);
 }
 
+// Every query sees the same window of earlier inputs and then itself, so the window's part of the convolution is
+// one (B, C) sum shared by all queries: no (B, Q, kernel, C) tensor of copied windows, forward or backward.
 Tensor CausalConv::queries(const Tensor& xq, const Tensor& window) const {
-  const int64_t Q = xq.size(1);
-  // (B, Q, kernel, C): the window of earlier inputs followed by each query's own input.
-  Tensor full = torch::cat({window.unsqueeze(1).expand({-1, Q, -1, -1}), xq.unsqueeze(2)}, 2);
   Tensor w = weight.squeeze(1).t();  // (kernel, C)
-  return (full * w).sum(2) + bias;
+  const int64_t k = w.size(0);
+  Tensor shared = (window * w.narrow(0, 0, k - 1)).sum(1) + bias;  // window: (B, kernel - 1, C)
+  return shared.unsqueeze(1) + xq * w[k - 1];
 }
 
 Tensor CausalConv::lastWindow(const Tensor& x, int64_t kernel) {
