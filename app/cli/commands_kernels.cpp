@@ -91,6 +91,10 @@ void registerKernelCommands(CLI::App& app) {
   train->add_option("--json", trainOpts.jsonPath, "Also write the results to this JSON file");
   train->add_option("--threads", trainOpts.threads, "Intra-op thread counts, comma-separated (default: 1)")->delimiter(',');
   train->add_option("--steps", trainOpts.steps, "Timed training steps per cell");
+  train->add_option("--rounds", trainOpts.rounds,
+                    "Measure every cell this many times, round-robin, and report medians; ratios are taken within a "
+                    "round (default: 1; use 3 or more on a shared machine)")
+      ->check(CLI::Range(1, 100));
   train->add_option("--tasks", trainOpts.tasks, "Tasks per episode, comma-separated (default: 10)")->delimiter(',');
   train->add_option("--models", trainOpts.models, "Model families, comma-separated (default: all)")->delimiter(',');
   train->add_option("--batch", trainOpts.batch, "Episodes per step (default: 8)");

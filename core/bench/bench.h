@@ -28,6 +28,7 @@ struct TrainBenchOptions {
   std::string jsonPath;
   std::vector<int> threads{1};         // each thread count is a block of rows
   int steps = 21;                      // timed steps per cell; the median step is reported
+  int rounds = 1;                      // each cell this many times, round-robin; medians, ratios within a round
   int64_t batch = 8;
   std::vector<int64_t> tasks{10};      // tasks per episode, a block of rows each
   std::vector<std::string> models;     // empty: every family

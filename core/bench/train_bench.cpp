@@ -62,19 +62,51 @@ std::string fmt(double v, int p = 1) { return formatFixed(v, p); }
 
 namespace {
 
+// One cell of the table, measured once per round. With several rounds a cell reports the median over its rounds,
+// and a ratio between two cells is taken within each round (the two ran minutes apart at most) before its median.
 struct TrainCell {
   std::string model;
   int64_t tasks = 0;
   int threads = 1;
   double lambda = 0;
   int64_t params = 0;
-  ChildResult result;
+  std::vector<ChildResult> rounds;  // failed rounds are left out
+
+  bool ok() const { return !rounds.empty(); }
+  double episodesPerS() const { return medianOf([](const ChildResult& r) { return r.value; }); }
+  double peakMiB() const { return medianOf([](const ChildResult& r) { return r.peakMiB; }); }
+  template <typename F>
+  double medianOf(F f) const {
+    std::vector<double> v;
+    for (const auto& r : rounds) v.push_back(f(r));
+    return median(v);
+  }
+  static double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  }
 };
 
+// Per-round ratios a / b of two cells' values (rounds both measured), their median and range as text.
+std::string ratioText(const TrainCell& a, const TrainCell& b, double (*value)(const ChildResult&, double),
+                      double baseline) {
+  std::vector<double> r;
+  for (size_t i = 0; i < std::min(a.rounds.size(), b.rounds.size()); ++i)
+    r.push_back(value(a.rounds[i], baseline) / std::max(1e-9, value(b.rounds[i], baseline)));
+  if (r.empty()) return "-";
+  const auto [lo, hi] = std::minmax_element(r.begin(), r.end());
+  std::string text = fmt(TrainCell::median(r), 2);
+  if (r.size() > 1) text += " (" + fmt(*lo, 2) + "-" + fmt(*hi, 2) + ")";
+  return text;
+}
+double throughputOf(const ChildResult& r, double) { return r.value; }
+double memoryOf(const ChildResult& r, double baseline) { return r.peakMiB - baseline; }
+double stepTimeOf(const ChildResult& r, double) { return 1.0 / std::max(1e-9, r.value); }
+
 // Meta-training episodes/s of one model at one shape, in a forked child (which also gives its peak RSS).
-TrainCell measureTraining(const TrainBenchOptions& o, const std::string& family, int64_t tasks, int threads, double lambda) {
-  TrainCell cell{family, tasks, threads, lambda, 0, {}};
-  cell.result = inChild([&] {
+ChildResult measureTraining(const TrainBenchOptions& o, const std::string& family, int64_t tasks, int threads, double lambda) {
+  return inChild([&] {
     setThreadCount(threads);
     json c = withDefaults(benchConfig(family, tasks));
     c["optim"]["batch_size"] = o.batch;
@@ -93,15 +125,36 @@ TrainCell measureTraining(const TrainBenchOptions& o, const std::string& family,
     int64_t step = 1;
     return double(o.batch) / (medianMs([&] { stepOnce(step++); }, o.steps, false) * 1e-3);
   });
+}
+
+int64_t parameterCount(const std::string& family, int64_t tasks) {
   torch::manual_seed(0);
   auto runner = makeTaskRunner(withDefaults(benchConfig(family, tasks)), torch::kCPU);
-  for (const auto& p : runner->module().parameters()) cell.params += p.numel();
-  return cell;
+  int64_t n = 0;
+  for (const auto& p : runner->module().parameters()) n += p.numel();
+  return n;
+}
+
+// Every cell once per round, round after round, so a slow spell of a shared machine falls on one round of
+// every cell rather than on every round of some.
+std::vector<TrainCell> measureCells(const TrainBenchOptions& o, const std::vector<std::string>& families) {
+  std::vector<TrainCell> cells;
+  for (int threads : o.threads)
+    for (int64_t tasks : o.tasks)
+      for (const auto& f : families)
+        for (double lambda : o.selectivity ? std::vector<double>{0.0, 1.0} : std::vector<double>{0.0})
+          cells.push_back({f, tasks, threads, lambda, parameterCount(f, tasks), {}});
+  for (int round = 0; round < std::max(1, o.rounds); ++round)
+    for (auto& c : cells) {
+      ChildResult r = measureTraining(o, c.model, c.tasks, c.threads, c.lambda);
+      if (r.ok) c.rounds.push_back(r);
+    }
+  return cells;
 }
 
 const TrainCell* find(const std::vector<TrainCell>& cells, const std::string& model, int64_t tasks, int threads, double lambda) {
   for (const auto& c : cells)
-    if (c.model == model && c.tasks == tasks && c.threads == threads && c.lambda == lambda && c.result.ok) return &c;
+    if (c.model == model && c.tasks == tasks && c.threads == threads && c.lambda == lambda && c.ok()) return &c;
   return nullptr;
 }
 
@@ -147,7 +200,10 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
   Environment env = currentEnvironment("cpu");
   out << "bench train: " << describe(env) << "\n";
   out << "episode: tasks x 5 shots (+2 queries per class), joint tokens, batch " << o.batch
-      << ", d_model 64, 2 layers; each cell in a forked child, peak RSS over a forked baseline\n\n";
+      << ", d_model 64, 2 layers; each cell in a forked child, peak RSS over a forked baseline";
+  if (o.rounds > 1)
+    out << "; " << o.rounds << " rounds of every cell, medians, ratios taken within a round (median, range)";
+  out << "\n\n";
   std::vector<std::string> families = o.models;
   if (families.empty())
     families = {"mamba", "transformer", "linear-transformer", "performer", "s4", "s4-mamba", "hybrid", "mambaformer", "mamba-moe"};
@@ -155,20 +211,18 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
   json results = {{"train", json::array()}, {"stream", json::array()}};
   const ChildResult baseline = inChild([] { return 0.0; });
   measureTraining(o, families.front(), o.tasks.front(), o.threads.front(), 0.0);  // discarded: the first cell ran slow
-  std::vector<TrainCell> cells;
+  const std::vector<TrainCell> cells = measureCells(o, families);
   TextTable train({"tasks", "threads", "model", "lambda", "params", "episodes/s", "peak RSS MiB"});
-  for (int threads : o.threads)
-    for (int64_t tasks : o.tasks)
-      for (const auto& f : families)
-        for (double lambda : o.selectivity ? std::vector<double>{0.0, 1.0} : std::vector<double>{0.0}) {
-          TrainCell c = measureTraining(o, f, tasks, threads, lambda);
-          const double rss = c.result.peakMiB - baseline.peakMiB;
-          train.addRow({std::to_string(tasks), std::to_string(threads), f, fmt(lambda, 0), std::to_string(c.params),
-                        c.result.ok ? fmt(c.result.value, 1) : "failed", fmt(rss)});
-          results["train"].push_back({{"model", f}, {"tasks", tasks}, {"threads", threads}, {"lambda", lambda}, {"params", c.params},
-                                      {"episodes_per_s", c.result.value}, {"peak_rss_mib_over_baseline", rss}});
-          cells.push_back(c);
-        }
+  for (const auto& c : cells) {
+    const double rss = c.peakMiB() - baseline.peakMiB;
+    train.addRow({std::to_string(c.tasks), std::to_string(c.threads), c.model, fmt(c.lambda, 0), std::to_string(c.params),
+                  c.ok() ? fmt(c.episodesPerS(), 1) : "failed", fmt(rss)});
+    json perRound = json::array();
+    for (const auto& r : c.rounds) perRound.push_back(r.value);
+    results["train"].push_back({{"model", c.model}, {"tasks", c.tasks}, {"threads", c.threads}, {"lambda", c.lambda},
+                                {"params", c.params}, {"episodes_per_s", c.episodesPerS()},
+                                {"episodes_per_s_per_round", perRound}, {"peak_rss_mib_over_baseline", rss}});
+  }
   train.print(out);
   // The comparison the papers make: Mamba against the Transformer, and the regulariser's cost, side by side.
   TextTable ratio({"tasks", "threads", "mamba / transformer episodes/s", "mamba / transformer peak RSS", "mamba step with lambda / without"});
@@ -180,9 +234,8 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
       const TrainCell* ml = find(cells, "mamba", tasks, threads, 1.0);
       if (!m || !t) continue;
       any = true;
-      ratio.addRow({std::to_string(tasks), std::to_string(threads), fmt(m->result.value / t->result.value, 2),
-                    fmt((m->result.peakMiB - baseline.peakMiB) / std::max(1e-9, t->result.peakMiB - baseline.peakMiB), 2),
-                    ml ? fmt(m->result.value / ml->result.value, 2) : "-"});
+      ratio.addRow({std::to_string(tasks), std::to_string(threads), ratioText(*m, *t, throughputOf, 0),
+                    ratioText(*m, *t, memoryOf, baseline.peakMiB), ml ? ratioText(*ml, *m, stepTimeOf, 0) : "-"});
     }
   if (any) {
     out << "\n";
