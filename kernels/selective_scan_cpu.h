@@ -28,8 +28,22 @@ inline void loadLanes(const float* src, int width, float* dst) {
   }
 }
 
+// A full block's copy has a constant size, so it is one vector store; a runtime size is a call to memcpy, which
+// the forward and backward made up to four times per step and block.
 inline void storeLanes(const float* src, int width, float* dst) {
-  std::memcpy(dst, src, sizeof(float) * width);
+  if (width == kLanes)
+    std::memcpy(dst, src, sizeof(float) * kLanes);
+  else
+    std::memcpy(dst, src, sizeof(float) * width);
+}
+
+// dst[c] += src[c] over the block's lanes (per-block partial sums of dD and the delta bias).
+inline void addLanes(const float* src, int width, float* dst) {
+  if (width == kLanes) {
+    for (int c = 0; c < kLanes; ++c) dst[c] += src[c];
+  } else {
+    for (int c = 0; c < width; ++c) dst[c] += src[c];
+  }
 }
 
 inline const float* rowAt(const void* base, Strides2 s, int b, int t) {

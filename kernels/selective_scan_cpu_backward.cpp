@@ -256,10 +256,12 @@ void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratc
       storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
       float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
       float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
-      for (int c = 0; c < blk.width; ++c) dD[c] += dy[c] * u[c];
+      alignas(64) float dyu[kLanes];
+      for (int c = 0; c < kLanes; ++c) dyu[c] = dy[c] * u[c];
+      addLanes(dyu, blk.width, dD);
       const float* slope = w.lanes(w.slopes, i, j);
       for (int c = 0; c < kLanes; ++c) ddt[c] *= slope[c];
-      for (int c = 0; c < blk.width; ++c) dBias[c] += ddt[c];
+      addLanes(ddt, blk.width, dBias);
       storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
     }
     if (s.group >= 0) {  // padded lanes contributed zeros, so the 16-lane sums are exact

@@ -44,6 +44,7 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
                           : nullptr;
   loadState(init, blk, N, h);
   alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
+  int untilChunkEnd = p.chunkLength;
   for (int t = 0; t < p.length; ++t) {
     if (t + kPrefetchSteps < p.length) {
       const int tp = t + kPrefetchSteps;
@@ -87,8 +88,11 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
       for (int c = 0; c < kLanes; ++c) y[c] = y[c] * z[c] / (1.0f + fastExp(-z[c]));
     }
     storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
-    const bool chunkEnd = (t + 1) % p.chunkLength == 0 || t == p.length - 1;
-    if (chunkEnd && p.chunkStates) storeState(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
+    const bool chunkEnd = --untilChunkEnd == 0 || t == p.length - 1;  // a count, not a division per step
+    if (chunkEnd) {
+      if (p.chunkStates) storeState(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
+      untilChunkEnd = p.chunkLength;
+    }
   }
   if (p.finalState)
     storeState(h, blk, N, static_cast<float*>(p.finalState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
