@@ -144,6 +144,9 @@ std::vector<ScanCase> standardScanCases() {
   // Several register tiles of states (16 + 16 + 8), two groups of 32 channels, a chunk boundary.
   add("N=40 tiles, groups=2", 1, 35, 64, 40, 2, true);
   add("N=256", 1, 9, 4, 256, 1, true);
+  // 19 blocks of 16 channels, the last one partial: the CPU forward walks spans of several blocks, the backward
+  // spans of up to 8 (8 + 8 + 3 here), and group boundaries (every 100 channels) fall inside blocks.
+  add("D=300 spans of blocks, groups=3", 1, 70, 300, 16, 3, true);
   ScanCase plain;
   plain.name = "no z/D/bias, no softplus";
   plain.batch = 2; plain.length = 29; plain.channels = 17; plain.states = 16;
