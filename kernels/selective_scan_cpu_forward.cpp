@@ -1,7 +1,7 @@
-// CPU float32 selective scan, forward and single-step. Work is split into (batch, span of up to 8 blocks of 16
-// channels) tasks across OpenMP threads; inside a task the time loop is sequential, each step visits the span's
-// blocks in turn, and every inner loop runs over the 16 channel lanes, so it vectorises (exp included, see
-// cpu_math.h). The states of a span live in (states x lanes) arrays that stay in L1.
+// CPU float32 selective scan, forward and single-step. Work is split into (batch, block of 16 channels)
+// tasks across OpenMP threads; inside a task the time loop is sequential and every inner loop runs over the
+// 16 channel lanes, so it vectorises (exp included, see cpu_math.h). The state of a block lives in a
+// (states x lanes) array that stays in L1.
 #include "kernels/cpu_isa_namespace.h"
 #include "kernels/selective_scan_cpu.h"
 
@@ -36,100 +36,66 @@ void loadState(const float* src /* channel d0, or null for zeros */, const Block
     for (int n = 0; n < N; ++n) h[n * kLanes + c] = src[c * N + n];
 }
 
-// One step of one block: y_t over its lanes and the block's states advanced to t.
-void stepBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* h, float* bl,
-               float* cl) {
+void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, float* h, float* bl,
+                  float* cl) {
   const int N = p.states;
+  const float* init = p.initialState
+                          ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * N
+                          : nullptr;
+  loadState(init, blk, N, h);
   alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
-  if (t + kPrefetchSteps < p.length) {
-    const int tp = t + kPrefetchSteps;
-    prefetchRow(p.u, p.uStride, blk.b, tp, blk.d0);
-    prefetchRow(p.delta, p.deltaStride, blk.b, tp, blk.d0);
-    if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
-  }
-  loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-  deltaLanes(p, blk, k, t, dt, raw);
-  for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
-  for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
-  const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
-  const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-  const float* __restrict At = k.At.data();
-  if (blk.group >= 0) {  // B_t[n], C_t[n] are the same for every lane: scalars, no lane arrays
-    const float* __restrict Bg = Bt + k.groupOffset[0];
-    const float* __restrict Cg = Ct + k.groupOffset[0];
-    for (int n = 0; n < N; ++n) {
-      float* __restrict hn = h + n * kLanes;
-      const float* __restrict an = At + n * kLanes;
-      const float bn = Bg[n], cn = Cg[n];
-      for (int c = 0; c < kLanes; ++c) {
-        hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bn;
-        y[c] += cn * hn[c];
-      }
-    }
-  } else {
-    for (int n = 0; n < N; ++n) {
-      stateLanes(Bt, blk, k, n, bl);
-      stateLanes(Ct, blk, k, n, cl);
-      float* __restrict hn = h + n * kLanes;
-      const float* __restrict an = At + n * kLanes;
-      for (int c = 0; c < kLanes; ++c) {
-        hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bl[c];
-        y[c] += cl[c] * hn[c];
-      }
-    }
-  }
-  if (p.z) {
-    loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-    for (int c = 0; c < kLanes; ++c) y[c] = y[c] * z[c] / (1.0f + fastExp(-z[c]));
-  }
-  storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
-}
-
-// A span: adjacent blocks of one batch element, walked together step by step, so each step reads one contiguous
-// stretch of every row (a whole cache line pair per 32 channels, which the hardware prefetchers follow) instead
-// of one 64-byte piece of a row per task and step.
-struct SpanWork {
-  std::vector<BlockLanes> blk;
-  std::vector<BlockConstants> k;
-  std::vector<float> h;  // blocks x (states x lanes)
-};
-
-int spanBlocksFor(const ScanParams& p) {
-  // Up to 8 blocks, but at least 4 tasks per thread so the static schedule stays balanced.
-  const int perBatch = blocksPerBatch(p);
-  const int wanted = (p.batch * perBatch + 4 * p.numThreads - 1) / (4 * p.numThreads);
-  return std::max(1, std::min({8, perBatch, wanted}));
-}
-
-void forwardSpan(const ScanParams& p, int b, int blk0, int blocks, SpanWork& w) {
-  const int N = p.states, perBatch = blocksPerBatch(p);
-  w.blk.resize(size_t(blocks));
-  w.k.resize(size_t(blocks));
-  w.h.resize(size_t(blocks) * N * kLanes);
-  for (int j = 0; j < blocks; ++j) {
-    w.blk[j] = blockOf(p, b * perBatch + blk0 + j);
-    w.k[j].load(p, w.blk[j]);
-    const float* init = p.initialState ? static_cast<const float*>(p.initialState) +
-                                             (int64_t(b) * p.channels + w.blk[j].d0) * N
-                                       : nullptr;
-    loadState(init, w.blk[j], N, w.h.data() + size_t(j) * N * kLanes);
-  }
-  alignas(64) float bl[kLanes], cl[kLanes];
   int untilChunkEnd = p.chunkLength;
   for (int t = 0; t < p.length; ++t) {
-    for (int j = 0; j < blocks; ++j) stepBlock(p, w.blk[j], w.k[j], t, w.h.data() + size_t(j) * N * kLanes, bl, cl);
-    if (--untilChunkEnd == 0 || t == p.length - 1) {  // a count, not a division per step
-      if (p.chunkStates)
-        for (int j = 0; j < blocks; ++j)
-          storeState(w.h.data() + size_t(j) * N * kLanes, w.blk[j], N,
-                     stateSlot(p.chunkStates, p, b, t / p.chunkLength, w.blk[j].d0));
+    if (t + kPrefetchSteps < p.length) {
+      const int tp = t + kPrefetchSteps;
+      prefetchRow(p.u, p.uStride, blk.b, tp, blk.d0);
+      prefetchRow(p.delta, p.deltaStride, blk.b, tp, blk.d0);
+      if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
+    }
+    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
+    deltaLanes(p, blk, k, t, dt, raw);
+    for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
+    for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
+    const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
+    const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
+    const float* __restrict At = k.At.data();
+    if (blk.group >= 0) {  // B_t[n], C_t[n] are the same for every lane: scalars, no lane arrays
+      const float* __restrict Bg = Bt + k.groupOffset[0];
+      const float* __restrict Cg = Ct + k.groupOffset[0];
+      for (int n = 0; n < N; ++n) {
+        float* __restrict hn = h + n * kLanes;
+        const float* __restrict an = At + n * kLanes;
+        const float bn = Bg[n], cn = Cg[n];
+        for (int c = 0; c < kLanes; ++c) {
+          hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bn;
+          y[c] += cn * hn[c];
+        }
+      }
+    } else {
+      for (int n = 0; n < N; ++n) {
+        stateLanes(Bt, blk, k, n, bl);
+        stateLanes(Ct, blk, k, n, cl);
+        float* __restrict hn = h + n * kLanes;
+        const float* __restrict an = At + n * kLanes;
+        for (int c = 0; c < kLanes; ++c) {
+          hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bl[c];
+          y[c] += cl[c] * hn[c];
+        }
+      }
+    }
+    if (p.z) {
+      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+      for (int c = 0; c < kLanes; ++c) y[c] = y[c] * z[c] / (1.0f + fastExp(-z[c]));
+    }
+    storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
+    const bool chunkEnd = --untilChunkEnd == 0 || t == p.length - 1;  // a count, not a division per step
+    if (chunkEnd) {
+      if (p.chunkStates) storeState(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
       untilChunkEnd = p.chunkLength;
     }
   }
   if (p.finalState)
-    for (int j = 0; j < blocks; ++j)
-      storeState(w.h.data() + size_t(j) * N * kLanes, w.blk[j], N,
-                 static_cast<float*>(p.finalState) + (int64_t(b) * p.channels + w.blk[j].d0) * N);
+    storeState(h, blk, N, static_cast<float*>(p.finalState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
 }
 
 }  // namespace
@@ -138,16 +104,18 @@ void scanForwardCpu(const ScanParams& p) {
   requireFloat(p.dtype, "scanForwardCpu");
   validateScanParams(p);
   if (!p.out) throw std::invalid_argument("selective scan forward: out is required");
-  const int perBatch = blocksPerBatch(p), span = spanBlocksFor(p), spans = (perBatch + span - 1) / span;
-  const int tasks = p.batch * spans;
+  const int tasks = p.batch * blocksPerBatch(p);
 #pragma omp parallel num_threads(p.numThreads)
   {
     FlushDenormals ftz;
-    SpanWork w;
+    BlockConstants k;
+    std::vector<float> h(static_cast<size_t>(p.states) * kLanes);
+    float bl[kLanes], cl[kLanes];
 #pragma omp for schedule(static)
     for (int task = 0; task < tasks; ++task) {
-      const int b = task / spans, blk0 = (task % spans) * span;
-      forwardSpan(p, b, blk0, std::min(span, perBatch - blk0), w);
+      BlockLanes blk = blockOf(p, task);
+      k.load(p, blk);
+      forwardBlock(p, blk, k, h.data(), bl, cl);
     }
   }
 }
