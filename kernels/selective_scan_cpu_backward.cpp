@@ -109,33 +109,24 @@ inline void recomputeState(BC bl, BC cl, const float* __restrict dt, const float
   }
 }
 
-// Per-lane sums over states that du and ddt are made from once a step's states are done:
-// du = D dy + dt sum_n gb, ddt = u sum_n gb + sum_n ha A: one addition per state for each instead of du's and
-// ddt's three FMAs. Two sets, for even and odd states, so consecutive states do not wait on one another's
-// additions. Measured against the per-state du/ddt updates: 1.12x at a training step's scan (B 8, L 60, D 128),
-// no change at B 16, L 512, D 256.
-struct StateSums {
-  alignas(64) float gb[kLanes], haA[kLanes];
-  void clear() {
-    std::fill(gb, gb + kLanes, 0.0f);
-    std::fill(haA, haA + kLanes, 0.0f);
-  }
-};
-
-// One state's adjoint step over the lanes: g_t = g_{t+1} a_{t+1} + C_t dy_t, and what it adds to the state sums,
-// dA and the lane-wise sums of dB_t and dC_t. Grouped so each product is formed once (10 vector operations).
+// One state's adjoint step over the lanes: g_t = g_{t+1} a_{t+1} + C_t dy_t, and what it adds to du, ddt, dA and
+// to the lane-wise sums of dB_t and dC_t. Grouped so each product is formed once (11 vector operations). (Sums of
+// gb and ha A over states, turned into du and ddt once per step, were tried: no change measured through the
+// real binary.)
 template <typename BC>
 inline void adjointState(BC bl, BC cl, const float* __restrict dy, const float* __restrict dt,
-                         const float* __restrict dtu, const float* __restrict an, const float* __restrict a,
-                         const float* __restrict hp, const float* __restrict ht, float* __restrict g,
-                         float* __restrict dA, StateSums& sums, float* __restrict sumB, float* __restrict sumC) {
+                         const float* __restrict dtu, const float* __restrict u, const float* __restrict an,
+                         const float* __restrict a, const float* __restrict hp, const float* __restrict ht,
+                         float* __restrict g, float* __restrict dA, float* __restrict ddt, float* __restrict du,
+                         float* __restrict sumB, float* __restrict sumC) {
   for (int c = 0; c < kLanes; ++c) {
     const float gn = g[c] + cl[c] * dy[c];
+    const float gb = gn * bl[c];                 // shared by du and ddt's B u term
     const float ha = gn * hp[c] * a[c];          // shared by ddt's decay term and dA
     sumC[c] += dy[c] * ht[c];
     sumB[c] += gn * dtu[c];
-    sums.gb[c] += gn * bl[c];
-    sums.haA[c] += ha * an[c];
+    du[c] += gb * dt[c];
+    ddt[c] += gb * u[c] + ha * an[c];
     dA[c] += ha * dt[c];
     g[c] = gn * a[c];
   }
@@ -209,10 +200,7 @@ void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratc
       loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
       const int64_t row = (int64_t(blk.b) * L + t) * p.channels + blk.d0;
       if (p.z) gateBackward(p, blk, t, w.lanes(w.ys, i, j), dy, row);
-      for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
-      StateSums sums[2];
-      sums[0].clear();
-      sums[1].clear();
+      for (int c = 0; c < kLanes; ++c) { du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; dtu[c] = dt[c] * u[c]; }
       const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
       const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
       const float* hp = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
@@ -223,35 +211,24 @@ void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratc
       if (s.group >= 0) {  // the whole span reads one group: vector sums across its blocks
         const float* Bg = Bt + k.groupOffset[0];
         const float* Cg = Ct + k.groupOffset[0];
-        auto state = [&](int n, StateSums& into) {
+        for (int n = 0; n < N; ++n) {
           const int o = n * kLanes;
-          adjointState(Scalar{Bg[n]}, Scalar{Cg[n]}, dy, dt, dtu, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o,
-                       into, w.sumB.data() + o, w.sumC.data() + o);
-        };
-        int n = 0;
-        for (; n + 1 < N; n += 2) {
-          state(n, sums[0]);
-          state(n + 1, sums[1]);
+          adjointState(Scalar{Bg[n]}, Scalar{Cg[n]}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o,
+                       ddt, du, w.sumB.data() + o, w.sumC.data() + o);
         }
-        if (n < N) state(n, sums[0]);
       } else {  // lanes of several groups: reduce this block's lanes into their own groups' sums
         for (int n = 0; n < N; ++n) {
           stateLanes(Bt, blk, k, n, bl);
           stateLanes(Ct, blk, k, n, cl);
           const int o = n * kLanes;
           alignas(64) float sB[kLanes] = {}, sC[kLanes] = {};
-          adjointState(PerLane{bl}, PerLane{cl}, dy, dt, dtu, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o,
-                       sums[n & 1], sB, sC);
+          adjointState(PerLane{bl}, PerLane{cl}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt,
+                       du, sB, sC);
           for (int c = 0; c < blk.width; ++c) {
             dBrow[k.groupOffset[c] + n] += sB[c];
             dCrow[k.groupOffset[c] + n] += sC[c];
           }
         }
-      }
-      for (int c = 0; c < kLanes; ++c) {
-        const float gb = sums[0].gb[c] + sums[1].gb[c];
-        du[c] = k.D[c] * dy[c] + dt[c] * gb;
-        ddt[c] = u[c] * gb + sums[0].haA[c] + sums[1].haA[c];
       }
       storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
       float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
