@@ -24,10 +24,11 @@ std::string sideText(const char* label, const ClaimSide& s) {
   return std::string(label) + " = " + s.value.text(3) + " [" + s.group + ": " + s.quantity + "]";
 }
 
-std::vector<double> groupValues(const RunStore& store, const std::vector<RunSummary>& runs, const ClaimSide& side) {
+std::vector<double> groupValues(const RunStore& store, const std::vector<RunSummary>& runs, const ClaimSide& side,
+                                CurveCache& curves) {
   std::vector<double> values;
   for (const auto& r : runs)
-    if (r.status == "finished" && r.name == side.group) values.push_back(runQuantity(store, r, side.quantity));
+    if (r.status == "finished" && r.name == side.group) values.push_back(runQuantity(store, r, side.quantity, &curves));
   return values;
 }
 
@@ -99,7 +100,10 @@ json loadClaimsFile(const std::string& path) {
   return j;
 }
 
-std::vector<ClaimResult> evaluateClaims(const json& claims, const RunStore& store, const std::vector<RunSummary>& runs) {
+std::vector<ClaimResult> evaluateClaims(const json& claims, const RunStore& store, const std::vector<RunSummary>& runs,
+                                        CurveCache* shared) {
+  CurveCache own(store);
+  CurveCache& curves = shared ? *shared : own;
   std::vector<ClaimResult> out;
   for (const json& c : claims["claims"]) {
     ClaimResult r;
@@ -108,12 +112,12 @@ std::vector<ClaimResult> evaluateClaims(const json& claims, const RunStore& stor
     r.command = c.value("command", "");
     r.check = c["check"];
     r.a = {c["a"]["group"], c["a"]["quantity"], {}};
-    const std::vector<double> aValues = groupValues(store, runs, r.a);
+    const std::vector<double> aValues = groupValues(store, runs, r.a, curves);
     r.a.value = statisticOf(aValues);
     r.hasB = needsB(r.check);
     if (r.hasB) {
       r.b = {c["b"]["group"], c["b"]["quantity"], {}};
-      r.b.value = statisticOf(groupValues(store, runs, r.b));
+      r.b.value = statisticOf(groupValues(store, runs, r.b, curves));
     }
     const int minSeeds = c.value("min_seeds", 3);
     const int fewest = r.hasB ? std::min(r.a.value.count, r.b.value.count) : r.a.value.count;

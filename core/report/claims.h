@@ -36,7 +36,9 @@ struct ClaimResult {
 // Parses and validates a claims file; throws ConfigError naming the file, the claim and the field.
 nlohmann::json loadClaimsFile(const std::string& path);
 
-// `runs`: the selection (finished runs count). Groups are looked up by run name.
-std::vector<ClaimResult> evaluateClaims(const nlohmann::json& claims, const RunStore& store, const std::vector<RunSummary>& runs);
+// `runs`: the selection (finished runs count). Groups are looked up by run name. `curves`: a cache shared with
+// the caller (a report draws from the same curves); without one the claims keep their own.
+std::vector<ClaimResult> evaluateClaims(const nlohmann::json& claims, const RunStore& store, const std::vector<RunSummary>& runs,
+                                        CurveCache* curves = nullptr);
 
 }  // namespace continua::core

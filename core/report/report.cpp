@@ -163,8 +163,9 @@ ReportSummary writeReport(const RunStore& store, const std::vector<int64_t>& run
   md << "# " << options.title << "\n\nFrom " << store.path() << ": " << runs.size() << " runs (" << finished.size()
      << " finished) in " << groups.size() << " groups (runs with one name: one configuration over seeds). Made by continua "
      << CONTINUA_VERSION << " (" << CONTINUA_GIT_COMMIT << ") on " << today() << ".\n\n";
+  CurveCache curves(store);  // the claims and the figures read the same runs' curves
   if (!claims.is_null()) {
-    const auto results = evaluateClaims(claims, store, runs);
+    const auto results = evaluateClaims(claims, store, runs, &curves);
     summary.claims = int(results.size());
     for (const auto& c : results) summary.reproduced += c.verdict == "reproduced";
     writeClaims(md, results);
@@ -172,7 +173,6 @@ ReportSummary writeReport(const RunStore& store, const std::vector<int64_t>& run
   writeMetricsTable(md, store, groups);
   writeTestMetrics(md, store, groups);
   if (options.figures) {
-    CurveCache curves(store);
     std::vector<std::string> tasks;
     for (const auto& g : groups)
       if (std::find(tasks.begin(), tasks.end(), g.task) == tasks.end()) tasks.push_back(g.task);

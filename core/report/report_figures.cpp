@@ -218,12 +218,6 @@ void associationMaps(const RunStore& store, const std::vector<ReportGroup>& grou
 
 }  // namespace
 
-const std::vector<CurvePoint>& CurveCache::of(int64_t run) {
-  auto it = m_curves.find(run);
-  if (it == m_curves.end()) it = m_curves.emplace(run, m_store.curves(run)).first;
-  return it->second;
-}
-
 std::string slug(const std::string& text) {
   std::string s;
   for (char c : text) {

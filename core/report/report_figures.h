@@ -3,6 +3,7 @@
 // loss, mean ± std over seeds), length generalisation (tasks, shots; the region past the training length
 // shaded), the streaming meta-test with the state's memory, noise robustness, ICL error against in-context
 // examples with the classical baselines, and each group's association maps against the ground truth.
+#include "core/store/run_groups.h"
 #include "core/store/run_store.h"
 
 #include <map>
@@ -21,17 +22,6 @@ struct ReportGroup {
 struct ReportFigure {
   std::string file;     // relative to the report folder, e.g. "figures/mcl-synthetic-length-tasks.png"
   std::string caption;
-};
-
-// Curves are read once per run and kept, since several figures draw from them.
-class CurveCache {
- public:
-  explicit CurveCache(const RunStore& store) : m_store(store) {}
-  const std::vector<CurvePoint>& of(int64_t run);
-
- private:
-  const RunStore& m_store;
-  std::map<int64_t, std::vector<CurvePoint>> m_curves;
 };
 
 std::vector<ReportGroup> groupByName(const RunStore& store, const std::vector<RunSummary>& finished);

@@ -30,10 +30,10 @@ Statistic statisticOf(const std::vector<double>& values) {
 
 namespace {
 
-double curveAt(const RunStore& store, int64_t run, const std::string& curve, double x) {
+double curveAt(const std::vector<CurvePoint>& points, const std::string& curve, double x) {
   int64_t lastStep = -1;
   double value = std::nan("");
-  for (const auto& p : store.curves(run)) {
+  for (const auto& p : points) {
     if (p.curve != curve || std::abs(p.x - x) > 1e-9) continue;
     if (p.step >= lastStep) { lastStep = p.step; value = p.value; }
   }
@@ -42,7 +42,13 @@ double curveAt(const RunStore& store, int64_t run, const std::string& curve, dou
 
 }  // namespace
 
-double runQuantity(const RunStore& store, const RunSummary& run, const std::string& q) {
+const std::vector<CurvePoint>& CurveCache::of(int64_t run) {
+  auto it = m_curves.find(run);
+  if (it == m_curves.end()) it = m_curves.emplace(run, m_store.curves(run)).first;
+  return it->second;
+}
+
+double runQuantity(const RunStore& store, const RunSummary& run, const std::string& q, CurveCache* curves) {
   if (q == "wall") return run.finished > 0 && run.started > 0 ? run.finished - run.started : std::nan("");
   const auto at = q.rfind('@');
   if (at == std::string::npos) return run.latestValue(q);
@@ -51,7 +57,8 @@ double runQuantity(const RunStore& store, const RunSummary& run, const std::stri
     auto points = store.metrics(run.id, name);
     return points.empty() ? std::nan("") : points.front().value;
   }
-  return curveAt(store, run.id, name, std::stod(where));
+  const double x = std::stod(where);
+  return curves ? curveAt(curves->of(run.id), name, x) : curveAt(store.curves(run.id), name, x);
 }
 
 std::vector<RunGroup> groupRuns(const RunStore& store, const RunFilter& filter, const std::vector<std::string>& quantities) {

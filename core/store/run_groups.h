@@ -10,6 +10,7 @@
 //   "wall"                    seconds from start to finish
 #include "core/store/run_store.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,21 @@ struct RunGroup {
 // Groups in order of their first run. Only finished runs count; a group with none is left out.
 std::vector<RunGroup> groupRuns(const RunStore& store, const RunFilter& filter, const std::vector<std::string>& quantities);
 
-// One quantity of one run (NaN when the run lacks it).
-double runQuantity(const RunStore& store, const RunSummary& run, const std::string& quantity);
+// A run's curves, read once and kept: a report's figures and a claims file's "curve@x" quantities ask for many
+// points of the same runs' curves, and each read is every point of the run.
+class CurveCache {
+ public:
+  explicit CurveCache(const RunStore& store) : m_store(store) {}
+  const std::vector<CurvePoint>& of(int64_t run);
+
+ private:
+  const RunStore& m_store;
+  std::map<int64_t, std::vector<CurvePoint>> m_curves;
+};
+
+// One quantity of one run (NaN when the run lacks it). "curve@x" quantities read the run's curves through
+// `curves` when given (or once per call without it).
+double runQuantity(const RunStore& store, const RunSummary& run, const std::string& quantity, CurveCache* curves = nullptr);
 
 Statistic statisticOf(const std::vector<double>& values);  // NaNs skipped
 

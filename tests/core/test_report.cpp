@@ -112,6 +112,24 @@ class TestReport : public QObject {
     QVERIFY(QString::fromStdString(results[0].evidence).contains("0.710 ± 0.010 (3)"));
   }
 
+  // A "curve@x" quantity: the point of each run's last sweep at x, read through a cache the report shares with
+  // its figures or through the claims' own; both give the same value.
+  void curveClaimsReadThePointAtX() {
+    RunStore store(path("curve-claims.db"));
+    addGroup(store, "mamba", {0.70, 0.72, 0.71}, 1000);
+    addGroup(store, "transformer", {0.50, 0.60, 0.40}, 2000);
+    json c = claim("greater", "mamba", "transformer");
+    c["a"]["quantity"] = c["b"]["quantity"] = "length_tasks/accuracy@20";
+    const json file = {{"claims", json::array({c})}};
+    CurveCache shared(store);
+    for (CurveCache* curves : {static_cast<CurveCache*>(nullptr), &shared}) {
+      const auto results = evaluateClaims(file, store, store.listRuns(), curves);
+      QCOMPARE(results[0].verdict, std::string("reproduced"));
+      QVERIFY(std::abs(results[0].a.value.mean - 0.71 * 10 / 30) < 1e-9);
+      QVERIFY(std::abs(results[0].b.value.mean - 0.50 * 10 / 30) < 1e-9);
+    }
+  }
+
   void badClaimsFilesNameTheClaimAndField() {
     auto expectError = [&](const std::string& text, const QString& fragment) {
       const std::string file = path("bad.json");
