@@ -77,6 +77,10 @@ void registerKernelCommands(CLI::App& app) {
   scan->add_option("--json", scanOpts.jsonPath, "Also write the results to this JSON file");
   scan->add_option("--threads", scanOpts.threads, "Intra-op threads (default: 1)");
   scan->add_option("--repeats", scanOpts.repeats, "Timed repetitions per cell (median reported)");
+  scan->add_option("--rounds", scanOpts.rounds,
+                   "Time the whole grid (and the roofline) this many times, round after round, and report medians; "
+                   "speed-ups are taken within a round (default: 1; use 3 or more on a shared machine)")
+      ->check(CLI::Range(1, 100));
   scan->add_option("--shape", scanOpts.shape, "One shape instead of the grid: B L D N")->expected(4);
   scan->add_flag("--quick", scanOpts.quick, "Small grid (seconds, for smoke tests)");
   scan->add_flag("--no-reference", scanOpts.skipReference, "Skip the LibTorch-ops references");

@@ -14,6 +14,7 @@ struct ScanBenchOptions {
   std::string jsonPath;
   int threads = 1;
   int repeats = 5;
+  int rounds = 1;  // the whole grid this many times, round after round; medians, speed-ups taken within a round
   bool quick = false;
   bool skipReference = false;
   bool sliceReference = false;  // also the per-step-slice LibTorch loop (O(L^2) backward: minutes at L = 512)

@@ -138,6 +138,32 @@ std::vector<ScanShape> grid(const ScanBenchOptions& o) {
 
 std::string fmt(double v, int prec = 2) { return formatFixed(v, prec); }
 
+// One shape's times in one round: the kernels and the references they are held against, measured together.
+struct ShapeRound {
+  PassTimes kernel, loop, sliced;
+};
+
+// A shape's medians over its rounds; the speed-ups are medians of each round's own ratio.
+struct ShapeTimes {
+  PassTimes kernel, loop, sliced;
+  double vsLoop = 0, vsSlice = 0;
+};
+
+ShapeTimes mediansOf(const std::vector<ShapeRound>& rounds) {
+  auto pick = [&](auto field) {
+    std::vector<double> v;
+    for (const auto& r : rounds) v.push_back(field(r));
+    return medianOf(v);
+  };
+  ShapeTimes t;
+  t.kernel = {pick([](const ShapeRound& r) { return r.kernel.fwdMs; }), pick([](const ShapeRound& r) { return r.kernel.fwdBwdMs; })};
+  t.loop = {pick([](const ShapeRound& r) { return r.loop.fwdMs; }), pick([](const ShapeRound& r) { return r.loop.fwdBwdMs; })};
+  t.sliced = {pick([](const ShapeRound& r) { return r.sliced.fwdMs; }), pick([](const ShapeRound& r) { return r.sliced.fwdBwdMs; })};
+  t.vsLoop = pick([](const ShapeRound& r) { return r.loop.fwdBwdMs / r.kernel.fwdBwdMs; });
+  t.vsSlice = pick([](const ShapeRound& r) { return r.sliced.fwdBwdMs / r.kernel.fwdBwdMs; });
+  return t;
+}
+
 }  // namespace
 
 int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
@@ -157,24 +183,46 @@ int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
   if (haveFloors)
     out << "GPU: " << gpu.name << ", sm_" << gpu.major << gpu.minor << ", " << gpu.multiprocessors << " SMs at "
         << fmt(gpu.clockKHz / 1e6, 2) << " GHz; floors per reference/perf.md section 5 (16 exp2/clock/SM)\n";
-  // The CPU's ceiling for the forward: one vectorised exp + two multiply-adds per element on every thread.
-  const double roofline = o.device != "cuda" ? kernels::cpuExpRooflineGelems(std::max(1, o.threads)) : 0.0;
+  // Every round times the CPU's ceiling for the forward (one vectorised exp + two multiply-adds per element on
+  // every thread) and then every shape with its references, so a slow spell of a shared machine falls on one
+  // round of each rather than on all rounds of one.
+  const std::vector<ScanShape> shapes = grid(o);
+  std::vector<std::vector<ShapeRound>> measured(shapes.size());
+  std::vector<double> rooflines;
+  const int rounds = std::max(1, o.rounds);
+  for (int round = 0; round < rounds; ++round) {
+    if (o.device != "cuda") rooflines.push_back(kernels::cpuExpRooflineGelems(std::max(1, o.threads)));
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const ScanShape& s = shapes[i];
+      const bool reference = !o.skipReference && s.withReference;
+      const int refRepeats = std::max(1, std::min(o.repeats, 3));
+      ShapeRound r;
+      r.kernel = timeScan(s, Impl::Kernel, o.repeats);
+      if (reference) r.loop = timeScan(s, Impl::CarefulLoop, refRepeats);
+      if (reference && o.sliceReference) r.sliced = timeScan(s, Impl::SliceLoop, 1);
+      measured[i].push_back(r);
+    }
+  }
+  const double roofline = medianOf(rooflines);
   if (roofline > 0)
     out << "CPU exp roofline (exp + 2 FMA per element, " << kernels::cpuIsaName(kernels::activeCpuIsa()) << ", "
         << o.threads << " thread(s)): " << fmt(roofline, 2) << " Gelem/s, measured in this run\n";
+  if (rounds > 1)
+    out << rounds << " rounds: every time is a median over the rounds, every speed-up the median of each round's own\n";
   out << "references: loop = LibTorch ops one step at a time from one unbind (backward O(L), the fair one); "
          "slice-loop = x[:, t] at every step as selective_scan_ref does (backward O(L^2); --slice-reference)\n\n";
   TextTable table({"B", "L", "D", "N", "dtype", "device", "fwd ms", "bwd ms", "fwd+bwd ms", "bwd / fwd", "fwd % roofline",
                    "loop fwd+bwd ms", "vs loop", "slice-loop fwd+bwd ms", "vs slice-loop", "fwd % copy BW", "fwd / floor",
                    "fwd+bwd / floor"});
   nlohmann::json results = nlohmann::json::array();
-  for (const ScanShape& s : grid(o)) {
-    PassTimes k = timeScan(s, Impl::Kernel, o.repeats);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const ScanShape& s = shapes[i];
+    const ShapeTimes times = mediansOf(measured[i]);
+    const PassTimes& k = times.kernel;
+    const PassTimes& loop = times.loop;
+    const PassTimes& sliced = times.sliced;
     const bool reference = !o.skipReference && s.withReference;
     const bool slice = reference && o.sliceReference;
-    const int refRepeats = std::max(1, std::min(o.repeats, 3));
-    PassTimes loop = reference ? timeScan(s, Impl::CarefulLoop, refRepeats) : PassTimes{};
-    PassTimes sliced = slice ? timeScan(s, Impl::SliceLoop, 1) : PassTimes{};
     const double elems = double(s.batch) * s.length * s.channels * s.states;
     const double rooflineFrac = s.device == "cpu" && roofline > 0 ? elems / (k.fwdMs * 1e-3) / (roofline * 1e9) : 0.0;
     const double bwFrac = s.device == "cuda" ? minimalBytes(s, false) / (k.fwdMs * 1e-3) / 1e9 / copyGBs : 0.0;
@@ -185,8 +233,8 @@ int runScanBenchmark(const ScanBenchOptions& o, std::ostream& out) {
     table.addRow({std::to_string(s.batch), std::to_string(s.length), std::to_string(s.channels), std::to_string(s.states),
                   s.dtype, s.device, fmt(k.fwdMs, 3), fmt(bwd, 3), fmt(k.fwdBwdMs, 3), fmt(bwd / k.fwdMs, 2),
                   orDash(rooflineFrac > 0, fmt(100 * rooflineFrac, 1)), orDash(reference, fmt(loop.fwdBwdMs, 1)),
-                  orDash(reference, fmt(loop.fwdBwdMs / k.fwdBwdMs, 1) + "x"), orDash(slice, fmt(sliced.fwdBwdMs, 1)),
-                  orDash(slice, fmt(sliced.fwdBwdMs / k.fwdBwdMs, 1) + "x"), orDash(s.device == "cuda", fmt(100 * bwFrac, 1)),
+                  orDash(reference, fmt(times.vsLoop, 1) + "x"), orDash(slice, fmt(sliced.fwdBwdMs, 1)),
+                  orDash(slice, fmt(times.vsSlice, 1) + "x"), orDash(s.device == "cuda", fmt(100 * bwFrac, 1)),
                   orDash(onGpu, fmt(k.fwdMs / floors.fwdMs, 2) + "x"), orDash(onGpu, fmt(k.fwdBwdMs / floors.fwdBwdMs, 2) + "x")});
     auto jsonOr = [](bool have, double v) { return have ? nlohmann::json(v) : nlohmann::json(); };
     results.push_back({{"batch", s.batch}, {"length", s.length}, {"channels", s.channels}, {"states", s.states},

@@ -23,6 +23,12 @@ double medianMs(const std::function<void()>& work, int repeats, bool cuda) {
   return ms[ms.size() / 2];
 }
 
+double medianOf(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
 double copyBandwidthGBs() {
   const int64_t n = int64_t(1) << 28;  // 1 GiB of float32
   torch::Tensor a = torch::empty({n}, torch::TensorOptions().device(torch::kCUDA));

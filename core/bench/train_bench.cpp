@@ -73,18 +73,13 @@ struct TrainCell {
   std::vector<ChildResult> rounds;  // failed rounds are left out
 
   bool ok() const { return !rounds.empty(); }
-  double episodesPerS() const { return medianOf([](const ChildResult& r) { return r.value; }); }
-  double peakMiB() const { return medianOf([](const ChildResult& r) { return r.peakMiB; }); }
+  double episodesPerS() const { return medianOver([](const ChildResult& r) { return r.value; }); }
+  double peakMiB() const { return medianOver([](const ChildResult& r) { return r.peakMiB; }); }
   template <typename F>
-  double medianOf(F f) const {
+  double medianOver(F f) const {
     std::vector<double> v;
     for (const auto& r : rounds) v.push_back(f(r));
-    return median(v);
-  }
-  static double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+    return medianOf(v);
   }
 };
 
@@ -96,7 +91,7 @@ std::string ratioText(const TrainCell& a, const TrainCell& b, double (*value)(co
     r.push_back(value(a.rounds[i], baseline) / std::max(1e-9, value(b.rounds[i], baseline)));
   if (r.empty()) return "-";
   const auto [lo, hi] = std::minmax_element(r.begin(), r.end());
-  std::string text = fmt(TrainCell::median(r), 2);
+  std::string text = fmt(medianOf(r), 2);
   if (r.size() > 1) text += " (" + fmt(*lo, 2) + "-" + fmt(*hi, 2) + ")";
   return text;
 }
