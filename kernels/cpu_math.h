@@ -83,16 +83,16 @@ inline float fastLog1p(float eps) {
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + fastExp(-x)); }
 inline float silu(float x) { return x * sigmoid(x); }
-inline float softplus(float x) {
-  const float soft = fastLog1p(fastExp(std::min(x, 20.0f)));
-  return x > 20.0f ? x : soft;
-}
 // softplus(x) and its derivative sigmoid(x) from one exp: e / (1 + e) with the e that softplus needs anyway.
 inline float softplusWithSlope(float x, float* slope) {
   const float e = fastExp(std::min(x, 20.0f));
   *slope = x > 20.0f ? 1.0f : e / (1.0f + e);
   const float soft = fastLog1p(e);
   return x > 20.0f ? x : soft;
+}
+inline float softplus(float x) {
+  float unused;  // the slope's division is dead code once inlined
+  return softplusWithSlope(x, &unused);
 }
 
 }  // namespace CONTINUA_CPU_ISA

@@ -92,29 +92,19 @@ inline BlockLanes blockOf(const ScanParams& p, int task) {
 
 inline int blocksPerBatch(const ScanParams& p) { return (p.channels + kLanes - 1) / kLanes; }
 
-// dt_t per lane: softplus(delta + bias) or delta + bias; `raw` keeps delta + bias for the backward.
+// dt_t per lane, softplus(delta + bias) or delta + bias, and when `slope` is given d dt / d(delta + bias):
+// sigmoid under softplus, else 1 (the backward's recompute keeps it, so its adjoint pass needs neither softplus
+// nor its derivative again).
 inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
-                       float* raw) {
+                       float* slope = nullptr) {
+  alignas(64) float raw[kLanes], unused[kLanes];
   loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
   for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
+  float* s = slope ? slope : unused;
   if (p.deltaSoftplus) {
-    for (int c = 0; c < kLanes; ++c) dt[c] = softplus(raw[c]);
+    for (int c = 0; c < kLanes; ++c) dt[c] = softplusWithSlope(raw[c], &s[c]);
   } else {
-    for (int c = 0; c < kLanes; ++c) dt[c] = raw[c];
-  }
-}
-
-// dt_t per lane and d dt / d(delta + bias): sigmoid under softplus, else 1. For the backward's recompute, which
-// keeps both so the adjoint pass needs neither softplus nor its derivative again.
-inline void deltaLanesWithSlope(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
-                                float* slope) {
-  alignas(64) float raw[kLanes];
-  loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
-  for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
-  if (p.deltaSoftplus) {
-    for (int c = 0; c < kLanes; ++c) dt[c] = softplusWithSlope(raw[c], &slope[c]);
-  } else {
-    for (int c = 0; c < kLanes; ++c) { dt[c] = raw[c]; slope[c] = 1.0f; }
+    for (int c = 0; c < kLanes; ++c) { dt[c] = raw[c]; s[c] = 1.0f; }
   }
 }
 

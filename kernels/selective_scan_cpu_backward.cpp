@@ -142,7 +142,7 @@ void recomputeChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scra
       const BlockConstants& k = w.k[size_t(j)];
       loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
       float* dt = w.lanes(w.dts, i, j);
-      deltaLanesWithSlope(p, blk, k, t, dt, w.lanes(w.slopes, i, j));
+      deltaLanes(p, blk, k, t, dt, w.lanes(w.slopes, i, j));
       for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
       float* y = w.lanes(w.ys, i, j);
       for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];

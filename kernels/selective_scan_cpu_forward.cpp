@@ -43,7 +43,7 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
                           ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * N
                           : nullptr;
   loadState(init, blk, N, h);
-  alignas(64) float u[kLanes], dt[kLanes], raw[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
+  alignas(64) float u[kLanes], dt[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
   int untilChunkEnd = p.chunkLength;
   for (int t = 0; t < p.length; ++t) {
     if (t + kPrefetchSteps < p.length) {
@@ -53,7 +53,7 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
       if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
     }
     loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-    deltaLanes(p, blk, k, t, dt, raw);
+    deltaLanes(p, blk, k, t, dt);
     for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
     for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
     const float* Bt = rowAt(p.B, p.bStride, blk.b, t);

@@ -33,7 +33,7 @@ void validate(const QueryStepParams& p) {
 
 // A block of up to 16 channels of one (batch, query): per-lane inputs and the block's constants.
 struct Lanes {
-  float u[kLanes], dt[kLanes], raw[kLanes], z[kLanes], D[kLanes];
+  float u[kLanes], dt[kLanes], slope[kLanes], z[kLanes], D[kLanes];  // slope: d dt / d(delta + bias)
   int width = kLanes;
 };
 
@@ -52,20 +52,21 @@ void loadRow(const float* src, int width, float* dst, float fill = 0.0f) {
 void loadLanes(const QueryStepParams& p, int64_t row, int d0, Lanes& l) {
   l.width = std::min(kLanes, p.channels - d0);
   loadRow(p.u + row + d0, l.width, l.u);
-  loadRow(p.delta + row + d0, l.width, l.raw);
+  float raw[kLanes];
+  loadRow(p.delta + row + d0, l.width, raw);
   if (p.deltaBias) {
     float bias[kLanes];
     loadRow(p.deltaBias + d0, l.width, bias);
-    for (int c = 0; c < kLanes; ++c) l.raw[c] += bias[c];
+    for (int c = 0; c < kLanes; ++c) raw[c] += bias[c];
   }
   if (p.D)
     loadRow(p.D + d0, l.width, l.D);
   else
     for (int c = 0; c < kLanes; ++c) l.D[c] = 0.0f;
   if (p.deltaSoftplus)
-    for (int c = 0; c < kLanes; ++c) l.dt[c] = softplus(l.raw[c]);
+    for (int c = 0; c < kLanes; ++c) l.dt[c] = softplusWithSlope(raw[c], &l.slope[c]);
   else
-    for (int c = 0; c < kLanes; ++c) l.dt[c] = l.raw[c];
+    for (int c = 0; c < kLanes; ++c) { l.dt[c] = raw[c]; l.slope[c] = 1.0f; }
   if (p.z) loadRow(p.z + row + d0, l.width, l.z);
 }
 
@@ -207,7 +208,7 @@ void queryStepBackwardCpu(const QueryStepGradParams& p) {
                             sumB.data() + n * kLanes, sumC.data() + n * kLanes, dhb + n * kLanes, dAblk + n * kLanes, ddt,
                             du);
           float ddelta[kLanes];
-          for (int c = 0; c < kLanes; ++c) ddelta[c] = p.deltaSoftplus ? ddt[c] * sigmoid(l.raw[c]) : ddt[c];
+          for (int c = 0; c < kLanes; ++c) ddelta[c] = ddt[c] * l.slope[c];
           for (int c = 0; c < l.width; ++c) {
             p.du[row + d0 + c] = du[c];
             p.ddelta[row + d0 + c] = ddelta[c];
