@@ -92,12 +92,24 @@ struct PreparedScan {
   k::ScanParams params;
 };
 
+// The kernels take any batch and time strides but need each (batch, time) row contiguous: the channels of u,
+// delta and z, the groups x states of B and C. A split of a projection's output (Mamba's z, B and C) is such a
+// view, and is used in place instead of copied.
+Tensor rowsContiguous(const Tensor& t) {
+  int64_t expected = 1;
+  for (int64_t d = t.dim() - 1; d >= 2; --d) {
+    if (t.size(d) != 1 && t.stride(d) != expected) return t.contiguous();
+    expected *= t.size(d);
+  }
+  return t;
+}
+
 PreparedScan prepare(const ScanInputs& in) {
   PreparedScan s;
   const auto wt = weightType(in.u);
-  auto io = [&](const Tensor& t) { return t.defined() ? t.contiguous().to(in.u.scalar_type()) : t; };
+  auto io = [&](const Tensor& t) { return t.defined() ? rowsContiguous(t.to(in.u.scalar_type())) : t; };
   auto w = [&](const Tensor& t) { return t.defined() ? t.contiguous().to(wt) : t; };
-  s.u = in.u.contiguous(); s.delta = io(in.delta); s.z = io(in.z); s.B = io(in.B); s.C = io(in.C);
+  s.u = rowsContiguous(in.u); s.delta = io(in.delta); s.z = io(in.z); s.B = io(in.B); s.C = io(in.C);
   s.A = w(in.A); s.D = w(in.D); s.bias = w(in.deltaBias); s.h0 = w(in.initialState);
   k::ScanParams& p = s.params;
   p.batch = static_cast<int>(s.u.size(0));
@@ -153,7 +165,7 @@ class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunc
     ScanInputs in{u, delta, A, B, C, emptyAsAbsent(D), emptyAsAbsent(z), emptyAsAbsent(bias), emptyAsAbsent(h0), softplus};
     PreparedScan s = prepare(in);
     auto wopts = s.A.options();
-    Tensor out = torch::empty_like(s.u);
+    Tensor out = torch::empty(s.u.sizes(), s.u.options());  // contiguous, whatever u's strides
     Tensor chunks = torch::empty({s.params.batch, s.params.numChunks(), s.params.channels, s.params.states}, wopts);
     s.params.out = out.data_ptr(); s.params.outStride = strides2(out);
     s.params.chunkStates = chunks.data_ptr();
@@ -177,8 +189,10 @@ class SelectiveScanFunction : public torch::autograd::Function<SelectiveScanFunc
     g.chunkStates = chunks.data_ptr();
     Tensor dout = grads[0].defined() ? grads[0].contiguous().to(s.u.scalar_type()) : torch::zeros_like(s.u);
     auto wopts = s.A.options();
-    Tensor du = torch::empty_like(s.u), ddelta = torch::empty_like(s.u);
-    Tensor dz = s.z.defined() ? torch::empty_like(s.u) : Tensor();
+    // du, ddelta and dz are written contiguous (kernels/selective_scan.h), whatever the inputs' strides.
+    auto rowsLikeU = [&] { return torch::empty(s.u.sizes(), s.u.options()); };
+    Tensor du = rowsLikeU(), ddelta = rowsLikeU();
+    Tensor dz = s.z.defined() ? rowsLikeU() : Tensor();
     Tensor dA = torch::empty_like(s.A);
     Tensor dB = torch::empty(s.B.sizes(), wopts), dC = torch::empty(s.C.sizes(), wopts);
     Tensor dD = s.D.defined() ? torch::empty_like(s.D) : Tensor();

@@ -108,6 +108,47 @@ class TestSelectiveScan : public QObject {
     }
   }
 
+  // The op hands views with contiguous rows to the kernels without copying them (Mamba's z, B and C are splits of
+  // a projection; here u also has its batch and time axes swapped): outputs and gradients equal those of
+  // contiguous copies of the same values, exactly, in float32 and float64.
+  void stridedRowsEqualContiguous_data() {
+    QTest::addColumn<bool>("float64");
+    QTest::newRow("float32") << false;
+    QTest::newRow("float64") << true;
+  }
+  void stridedRowsEqualContiguous() {
+    QFETCH(bool, float64);
+    torch::manual_seed(freshSeed());
+    const auto o = torch::TensorOptions().dtype(float64 ? torch::kFloat64 : torch::kFloat32);
+    const int64_t Bn = 3, L = 70, D = 37, N = 16;
+    torch::Tensor uT = torch::randn({L, Bn, D}, o);                   // u = uT.transpose(0, 1)
+    torch::Tensor xz = torch::randn({Bn, L, 2 * D}, o);               // (x, z) of an in_proj
+    torch::Tensor dbc = torch::randn({Bn, L, 5 + 2 * N}, o);          // (dt, B, C) of an x_proj
+    torch::Tensor delta2 = torch::randn({Bn, L, 2 * D}, o) * 0.5 - 1.0; // delta = its first half
+    const torch::Tensor A = -torch::exp(torch::randn({D, N}, o) * 0.5), Dskip = torch::randn({D}, o);
+    const torch::Tensor bias = torch::randn({D}, o) * 0.1;
+    auto leaf = [](const torch::Tensor& t) { return t.detach().requires_grad_(true); };
+    auto inputs = [&](bool contiguous) {
+      auto v = [&](const torch::Tensor& t) { return leaf(contiguous ? t.contiguous() : t); };
+      return ScanInputs{v(uT.transpose(0, 1)), v(delta2.narrow(2, 0, D)), leaf(A), v(dbc.narrow(2, 5, N)),
+                        v(dbc.narrow(2, 5 + N, N)), leaf(Dskip), v(xz.narrow(2, D, D)), leaf(bias), {}, true};
+    };
+    ScanInputs strided = inputs(false), dense = inputs(true);
+    QVERIFY(!strided.u.is_contiguous() && !strided.delta.is_contiguous() && !strided.z.is_contiguous() &&
+            !strided.B.is_contiguous() && !strided.C.is_contiguous());
+    torch::Tensor weights = torch::randn({Bn, L, D}, o);
+    ScanOutputs a = selectiveScan(strided), b = selectiveScan(dense);
+    (a.out * weights).sum().backward();
+    (b.out * weights).sum().backward();
+    QVERIFY(torch::equal(a.out, b.out));
+    QVERIFY(torch::equal(a.finalState, b.finalState));
+    const char* names[] = {"u", "delta", "B", "C", "z"};
+    torch::Tensor* gotGrads[] = {&strided.u, &strided.delta, &strided.B, &strided.C, &strided.z};
+    torch::Tensor* wantGrads[] = {&dense.u, &dense.delta, &dense.B, &dense.C, &dense.z};
+    for (int i = 0; i < 5; ++i)
+      QVERIFY2(torch::equal(gotGrads[i]->grad(), wantGrads[i]->grad()), names[i]);
+  }
+
   void badShapeNamesTheField() {
     ScanInputs in{torch::randn({2, 5, 4}), torch::randn({2, 5, 3}), -torch::ones({4, 2}), torch::randn({2, 5, 2}),
                   torch::randn({2, 5, 2}), {}, {}, {}, {}, true};
