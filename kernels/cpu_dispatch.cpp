@@ -1,6 +1,7 @@
 // Run-time choice between the three builds of the CPU kernels (cpu_dispatch.h); compiled for the baseline.
 #include "kernels/cpu_dispatch.h"
 
+#include "kernels/adam.h"
 #include "kernels/causal_conv.h"
 #include "kernels/selective_scan.h"
 #include "kernels/selective_scan_queries.h"
@@ -22,6 +23,8 @@ namespace continua::kernels {
   void causalConvSiluForwardCpu(const CausalConvParams&);                \
   void causalConvSiluBackwardCpu(const CausalConvGradParams&);           \
   double expRooflineGelems(int threads);                                 \
+  void adamUpdateCpu(const AdamUpdateParams&);                           \
+  void sumOfSquaresCpu(const SumOfSquaresParams&);                       \
   }
 CONTINUA_DECLARE_CPU_KERNELS(isa_baseline)
 CONTINUA_DECLARE_CPU_KERNELS(isa_avx2)
@@ -100,6 +103,8 @@ CONTINUA_DISPATCH(queryStepForwardCpu, QueryStepParams)
 CONTINUA_DISPATCH(queryStepBackwardCpu, QueryStepGradParams)
 CONTINUA_DISPATCH(causalConvSiluForwardCpu, CausalConvParams)
 CONTINUA_DISPATCH(causalConvSiluBackwardCpu, CausalConvGradParams)
+CONTINUA_DISPATCH(adamUpdateCpu, AdamUpdateParams)
+CONTINUA_DISPATCH(sumOfSquaresCpu, SumOfSquaresParams)
 
 double cpuExpRooflineGelems(int threads) {
   switch (current()) {

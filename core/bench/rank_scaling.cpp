@@ -4,6 +4,7 @@
 
 #include "core/config/experiment_schema.h"
 #include "core/train/distributed.h"
+#include "core/train/optimizer.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
 #include "core/util/table.h"
@@ -26,11 +27,11 @@ double rankMedianStep(const TrainBenchOptions& o, const json& experiment, const 
   ProcessGroup group(where, std::chrono::seconds(120));
   torch::manual_seed(0);
   auto runner = makeTaskRunner(experiment, torch::kCPU);
-  torch::optim::Adam opt(runner->module().parameters(), 1e-3);
+  auto opt = makeOptimizer(experiment["optim"], runner->module().parameters());
   auto unused = at::detail::createCPUGenerator(0);  // sharded steps draw from their own streams
   auto stepOnce = [&](int64_t step) {  // the step `run --distributed` takes (computeGradients), then the update
-    computeGradients(*runner, opt, unused, step, 0.0, experiment, &group);
-    opt.step();
+    computeGradients(*runner, *opt, unused, step, 0.0, experiment, &group);
+    opt->step();
   };
   int64_t step = 1;
   return medianMs([&] { stepOnce(step++); }, o.steps, false) * 1e-3;

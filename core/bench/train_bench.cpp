@@ -7,6 +7,7 @@
 #include "core/bench/rank_scaling.h"
 #include "core/bench/timing.h"
 #include "core/config/experiment_schema.h"
+#include "core/train/optimizer.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
 #include "core/util/table.h"
@@ -107,13 +108,16 @@ ChildResult measureTraining(const TrainBenchOptions& o, const std::string& famil
     c["optim"]["batch_size"] = o.batch;
     torch::manual_seed(0);
     auto runner = makeTaskRunner(c, torch::kCPU);
-    torch::optim::Adam opt(runner->module().parameters(), 1e-3);
+    // The trainer's step (core/train/trainer.cpp): its optimiser and its gradient clipping.
+    auto opt = makeOptimizer(c["optim"], runner->module().parameters());
+    const double clip = c["optim"]["grad_clip"];
     auto gen = at::detail::createCPUGenerator(0);
     auto stepOnce = [&](int64_t s) {
       TrainLoss l = runner->trainLoss(s, gen, lambda);
-      opt.zero_grad();
+      opt->zero_grad();
       l.total.backward();
-      opt.step();
+      clipGradNorm(runner->module().parameters(), clip > 0 ? clip : 1e30);
+      opt->step();
     };
     // Each step timed on its own (after a warm-up step) and the median kept: one preempted step on a shared
     // machine moves a mean, not it.
@@ -173,6 +177,43 @@ void printStreaming(const TrainBenchOptions& o, const ChildResult& baseline, std
     }
   }
   stream.print(out);
+}
+
+// The trainer's update (its gradient clipping, then Adam) on one model's parameters: LibTorch's operations
+// against the one-loop versions of core/train/optimizer.h, in blocks alternated within one process so a slow
+// spell of a shared machine falls on both. Both optimisers step the same parameters; only the time is kept.
+struct UpdateTimes {
+  int64_t tensors = 0;
+  double libtorchUs = 0, fusedUs = 0;
+};
+
+UpdateTimes measureUpdate(const std::string& family, int64_t tasks) {
+  torch::manual_seed(0);
+  const json c = withDefaults(benchConfig(family, tasks));
+  auto runner = makeTaskRunner(c, torch::kCPU);
+  std::vector<torch::Tensor> params = runner->module().parameters();
+  for (auto& p : params) p.mutable_grad() = torch::randn_like(p) * 1e-2;
+  const double clip = c["optim"]["grad_clip"].get<double>() > 0 ? c["optim"]["grad_clip"].get<double>() : 1e30;
+  torch::optim::Adam plain(params, torch::optim::AdamOptions(1e-6));
+  FusedAdam fused(params, torch::optim::AdamOptions(1e-6));
+  std::vector<double> plainUs, fusedUs;
+  for (int block = 0; block < 9; ++block) {
+    plainUs.push_back(1e3 * medianMs([&] { torch::nn::utils::clip_grad_norm_(params, clip); plain.step(); }, 25, false));
+    fusedUs.push_back(1e3 * medianMs([&] { clipGradNorm(params, clip); fused.step(); }, 25, false));
+  }
+  return {int64_t(params.size()), medianOf(plainUs), medianOf(fusedUs)};
+}
+
+void printUpdates(const TrainBenchOptions& o, const std::vector<std::string>& families, std::ostream& out, json& results) {
+  out << "\nOptimiser update (the trainer's gradient clipping + Adam), " << o.threads.front() << " thread(s), " << o.tasks.front()
+      << " tasks: LibTorch's operations against one loop per parameter (core/train/optimizer.h), medians\n";
+  TextTable t({"model", "parameter tensors", "LibTorch us", "fused us", "LibTorch / fused"});
+  for (const auto& f : families) {
+    const UpdateTimes u = measureUpdate(f, o.tasks.front());
+    t.addRow({f, std::to_string(u.tensors), fmt(u.libtorchUs, 0), fmt(u.fusedUs, 0), fmt(u.libtorchUs / u.fusedUs, 1) + "x"});
+    results["update"].push_back({{"model", f}, {"tensors", u.tensors}, {"libtorch_us", u.libtorchUs}, {"fused_us", u.fusedUs}});
+  }
+  t.print(out);
 }
 
 }  // namespace
@@ -236,6 +277,7 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
     out << "\n";
     ratio.print(out);
   }
+  if (!o.quick) printUpdates(o, families, out, results);
   if (!o.ranks.empty()) printRankScaling(o, families, out, results);
   if (o.stream) printStreaming(o, baseline, out, results);
   if (!o.jsonPath.empty()) {

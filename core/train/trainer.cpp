@@ -4,6 +4,7 @@
 #include "core/train/checkpoint.h"
 #include "core/train/distributed.h"
 #include "core/train/memory_estimate.h"
+#include "core/train/optimizer.h"
 #include "core/util/fault_injection.h"
 #include "core/train/task_runner.h"
 #include "core/util/environment.h"
@@ -51,12 +52,6 @@ double learningRate(const json& o, int64_t step, int64_t total) {
     return lr * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, t)));
   }
   return lr;
-}
-
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const json& o, std::vector<torch::Tensor> params) {
-  if (o["name"] == "adamw")
-    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o["lr"]).weight_decay(o["weight_decay"]));
-  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o["lr"]).weight_decay(o["weight_decay"]));
 }
 
 void setLearningRate(torch::optim::Optimizer& opt, double lr) {
@@ -135,7 +130,7 @@ StepTaken takeStep(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch
   setLearningRate(optimizer, t.lr);
   t.outcome = computeGradients(runner, optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0, config, group);
   if (!std::isfinite(t.outcome.loss)) return t;
-  t.gradNorm = torch::nn::utils::clip_grad_norm_(runner.module().parameters(), clip > 0 ? clip : 1e30);
+  t.gradNorm = clipGradNorm(runner.module().parameters(), clip > 0 ? clip : 1e30);
   optimizer.step();
   return t;
 }
