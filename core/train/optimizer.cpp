@@ -81,22 +81,25 @@ void fusedStep(std::vector<torch::optim::OptimizerParamGroup>& groups, StateMap&
   }
 }
 
-bool optionsFusable(bool amsgrad, const torch::optim::Optimizer::LossClosure& closure) { return !amsgrad && closure == nullptr; }
+// LibTorch's own step runs for a closure, amsgrad, or any parameter the loop does not take.
+template <typename Options>
+bool needsLibTorchStep(const std::vector<torch::optim::OptimizerParamGroup>& groups,
+                       const torch::optim::Optimizer::LossClosure& closure) {
+  bool amsgrad = false;
+  for (const auto& g : groups) amsgrad = amsgrad || static_cast<const Options&>(g.options()).amsgrad();
+  return closure != nullptr || amsgrad || !allFusable(groups);
+}
 
 }  // namespace
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
-  bool amsgrad = false;
-  for (const auto& g : param_groups_) amsgrad = amsgrad || static_cast<const torch::optim::AdamOptions&>(g.options()).amsgrad();
-  if (!optionsFusable(amsgrad, closure) || !allFusable(param_groups_)) return torch::optim::Adam::step(closure);
+  if (needsLibTorchStep<torch::optim::AdamOptions>(param_groups_, closure)) return torch::optim::Adam::step(closure);
   fusedStep<torch::optim::AdamParamState, torch::optim::AdamOptions>(param_groups_, state_, false);
   return {};
 }
 
 torch::Tensor FusedAdamW::step(LossClosure closure) {
-  bool amsgrad = false;
-  for (const auto& g : param_groups_) amsgrad = amsgrad || static_cast<const torch::optim::AdamWOptions&>(g.options()).amsgrad();
-  if (!optionsFusable(amsgrad, closure) || !allFusable(param_groups_)) return torch::optim::AdamW::step(closure);
+  if (needsLibTorchStep<torch::optim::AdamWOptions>(param_groups_, closure)) return torch::optim::AdamW::step(closure);
   fusedStep<torch::optim::AdamWParamState, torch::optim::AdamWOptions>(param_groups_, state_, true);
   return {};
 }
