@@ -3,6 +3,7 @@
 #include "kernels/adam.h"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <type_traits>
 
@@ -49,11 +50,17 @@ void update(torch::Tensor& p, torch::Tensor& expAvg, torch::Tensor& expAvgSq, in
 
 // The moments and step count live in LibTorch's own per-parameter state, keyed as its Adam keys them, so
 // save/load and a switch between the fused and the plain step see the same optimiser.
-// LibTorch 1.13 keys the state by the TensorImpl's address as text, 2.x by the address itself.
+// LibTorch 1.13 keys the state by the TensorImpl's address as text (c10::guts::to_string, an ostream of the
+// pointer, which 2.x no longer has), 2.x by the address itself.
 template <typename Key>
 Key stateKey(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) return c10::guts::to_string(p.unsafeGetTensorImpl());
-  else return p.unsafeGetTensorImpl();
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << static_cast<const void*>(p.unsafeGetTensorImpl());
+    return text.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
 }
 
 template <typename State, typename Options, typename StateMap>

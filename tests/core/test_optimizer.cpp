@@ -114,6 +114,38 @@ class TestOptimizer : public QObject {
     QVERIFY2(d < 1e-5, qPrintable(QString("max |fused - LibTorch| = %1 after resuming").arg(d)));
   }
 
+  // The trainer resumes a checkpoint by loading it into the fused optimiser: it must find the moments LibTorch's
+  // loading created (same keys), or it would restart them silently.
+  void fusedResumesLibTorchsState() {
+    const uint64_t seed = freshSeed();
+    auto fused = copyOf(freshParams(seed)), plain = copyOf(freshParams(seed));
+    torch::optim::Adam theirs(plain, torch::optim::AdamOptions(1e-2));
+    for (int step = 0; step < 5; ++step) {
+      setGrads(plain, randomGrads(plain, 1.0));
+      theirs.step();
+    }
+    for (size_t i = 0; i < fused.size(); ++i) fused[i].detach().copy_(plain[i].detach());
+    std::stringstream buffer;
+    {
+      torch::serialize::OutputArchive out;
+      theirs.save(out);
+      out.save_to(buffer);
+    }
+    FusedAdam ours(fused, torch::optim::AdamOptions(1e-2));
+    torch::serialize::InputArchive in;
+    in.load_from(buffer);
+    ours.load(in);
+    for (int step = 0; step < 5; ++step) {
+      const auto grads = randomGrads(fused, 1e-3);
+      setGrads(fused, grads);
+      setGrads(plain, grads);
+      ours.step();
+      theirs.step();
+    }
+    const double d = maxDifference(fused, plain);
+    QVERIFY2(d < 1e-5, qPrintable(QString("max |fused - LibTorch| = %1 after resuming LibTorch's state").arg(d)));
+  }
+
   // Where the loop does not apply (here amsgrad) LibTorch's step runs: bit for bit the same.
   void amsgradFallsBackToLibTorch() {
     const uint64_t seed = freshSeed();
