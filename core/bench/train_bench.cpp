@@ -110,13 +110,13 @@ ChildResult measureTraining(const TrainBenchOptions& o, const std::string& famil
     auto runner = makeTaskRunner(c, torch::kCPU);
     // The trainer's step (core/train/trainer.cpp): its optimiser and its gradient clipping.
     auto opt = makeOptimizer(c["optim"], runner->module().parameters());
-    const double clip = c["optim"]["grad_clip"];
+    const double clip = gradClipBound(c["optim"]);
     auto gen = at::detail::createCPUGenerator(0);
     auto stepOnce = [&](int64_t s) {
       TrainLoss l = runner->trainLoss(s, gen, lambda);
       opt->zero_grad();
       l.total.backward();
-      clipGradNorm(runner->module().parameters(), clip > 0 ? clip : 1e30);
+      clipGradNorm(runner->module().parameters(), clip);
       opt->step();
     };
     // Each step timed on its own (after a warm-up step) and the median kept: one preempted step on a shared
@@ -193,7 +193,7 @@ UpdateTimes measureUpdate(const std::string& family, int64_t tasks) {
   auto runner = makeTaskRunner(c, torch::kCPU);
   std::vector<torch::Tensor> params = runner->module().parameters();
   for (auto& p : params) p.mutable_grad() = torch::randn_like(p) * 1e-2;
-  const double clip = c["optim"]["grad_clip"].get<double>() > 0 ? c["optim"]["grad_clip"].get<double>() : 1e30;
+  const double clip = gradClipBound(c["optim"]);
   torch::optim::Adam plain(params, torch::optim::AdamOptions(1e-6));
   FusedAdam fused(params, torch::optim::AdamOptions(1e-6));
   std::vector<double> plainUs, fusedUs;

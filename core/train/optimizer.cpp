@@ -2,6 +2,7 @@
 
 #include "kernels/adam.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -10,11 +11,12 @@
 namespace continua::core {
 namespace {
 
-bool fusable(const torch::Tensor& p) {
-  const torch::Tensor& g = p.grad();
-  return !p.is_cuda() && p.scalar_type() == torch::kFloat32 && p.is_contiguous() && g.scalar_type() == torch::kFloat32 &&
-         g.is_contiguous() && !g.is_sparse() && g.device() == p.device();
+// What the loops of kernels/adam.h take: dense float32 in CPU memory.
+bool cpuFloat32Dense(const torch::Tensor& t) {
+  return t.device().is_cpu() && !t.is_sparse() && t.scalar_type() == torch::kFloat32 && t.is_contiguous();
 }
+
+bool fusable(const torch::Tensor& p) { return cpuFloat32Dense(p) && cpuFloat32Dense(p.grad()); }
 
 // Whether every parameter with a gradient can take the one-loop update (else LibTorch's step runs for all).
 bool allFusable(const std::vector<torch::optim::OptimizerParamGroup>& groups) {
@@ -117,13 +119,16 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const nlohmann::json& o, 
   return std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(o["lr"]).weight_decay(o["weight_decay"]));
 }
 
+double gradClipBound(const nlohmann::json& optim) {
+  const double clip = optim["grad_clip"];
+  return clip > 0 ? clip : 1e30;
+}
+
 double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm) {
   std::vector<torch::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
-  bool cpuFloat = true;
-  for (const auto& g : grads) cpuFloat = cpuFloat && !g.is_cuda() && g.scalar_type() == torch::kFloat32 && g.is_contiguous();
-  if (!cpuFloat) return torch::nn::utils::clip_grad_norm_(params, maxNorm);
+  if (!std::all_of(grads.begin(), grads.end(), cpuFloat32Dense)) return torch::nn::utils::clip_grad_norm_(params, maxNorm);
   double sumSq = 0;
   for (const auto& g : grads) {
     double part = 0;

@@ -34,4 +34,7 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const nlohmann::json& opt
 // LibTorch's float sum in the last digits).
 double clipGradNorm(const std::vector<torch::Tensor>& params, double maxNorm);
 
+// The bound a run clips its gradients to: `optim.grad_clip`, or none (1e30: the norm is still computed) at 0.
+double gradClipBound(const nlohmann::json& optim);
+
 }  // namespace continua::core

@@ -124,13 +124,13 @@ struct StepTaken {
 StepTaken takeStep(TaskRunner& runner, torch::optim::Optimizer& optimizer, torch::Generator& gen, int64_t step, const json& config,
                    ProcessGroup* group) {
   const int64_t total = config["optim"]["steps"], until = config["selectivity"]["until_step"];
-  const double lambda = config["selectivity"]["lambda"], clip = config["optim"]["grad_clip"];
+  const double lambda = config["selectivity"]["lambda"];
   StepTaken t;
   t.lr = learningRate(config["optim"], step, total);
   setLearningRate(optimizer, t.lr);
   t.outcome = computeGradients(runner, optimizer, gen, step, (until == 0 || step < until) ? lambda : 0.0, config, group);
   if (!std::isfinite(t.outcome.loss)) return t;
-  t.gradNorm = clipGradNorm(runner.module().parameters(), clip > 0 ? clip : 1e30);
+  t.gradNorm = clipGradNorm(runner.module().parameters(), gradClipBound(config["optim"]));
   optimizer.step();
   return t;
 }

@@ -36,6 +36,31 @@ double maxDifference(const std::vector<torch::Tensor>& a, const std::vector<torc
   return d;
 }
 uint64_t freshSeed() { return std::random_device{}(); }
+
+// `steps` steps of both optimisers from the same random gradients.
+void stepBoth(torch::optim::Optimizer& a, std::vector<torch::Tensor>& pa, torch::optim::Optimizer& b,
+              std::vector<torch::Tensor>& pb, int steps, double scale) {
+  for (int step = 0; step < steps; ++step) {
+    const auto grads = randomGrads(pa, scale);
+    setGrads(pa, grads);
+    setGrads(pb, grads);
+    a.step();
+    b.step();
+  }
+}
+
+// A checkpoint's round trip: `from`'s state saved, loaded into `to`, and `to`'s parameters set to `from`'s.
+void resumeFrom(const torch::optim::Optimizer& from, const std::vector<torch::Tensor>& fromParams, torch::optim::Optimizer& to,
+                std::vector<torch::Tensor>& toParams) {
+  for (size_t i = 0; i < toParams.size(); ++i) toParams[i].detach().copy_(fromParams[i].detach());
+  std::stringstream buffer;
+  torch::serialize::OutputArchive out;
+  from.save(out);
+  out.save_to(buffer);
+  torch::serialize::InputArchive in;
+  in.load_from(buffer);
+  to.load(in);
+}
 }  // namespace
 
 class TestOptimizer : public QObject {
@@ -69,13 +94,7 @@ class TestOptimizer : public QObject {
     std::unique_ptr<torch::optim::Optimizer> theirs;
     if (name == "adamw") theirs = std::make_unique<torch::optim::AdamW>(plain, torch::optim::AdamWOptions(1e-2).weight_decay(weightDecay));
     else theirs = std::make_unique<torch::optim::Adam>(plain, torch::optim::AdamOptions(1e-2).weight_decay(weightDecay));
-    for (int step = 0; step < 60; ++step) {
-      const auto grads = randomGrads(fused, step % 3 == 0 ? 1e-3 : 1.0);
-      setGrads(fused, grads);
-      setGrads(plain, grads);
-      ours->step();
-      theirs->step();
-    }
+    for (int step = 0; step < 60; ++step) stepBoth(*ours, fused, *theirs, plain, 1, step % 3 == 0 ? 1e-3 : 1.0);
     QVERIFY(maxDifference(fused, freshParams(seed)) > 0.1);  // the steps moved the parameters
     const double d = maxDifference(fused, plain);
     QVERIFY2(d < 1e-5, qPrintable(QString("max |fused - LibTorch| = %1 after 60 steps").arg(d)));
@@ -88,28 +107,12 @@ class TestOptimizer : public QObject {
     auto fused = copyOf(freshParams(seed)), plain = copyOf(freshParams(seed));
     FusedAdam ours(fused, torch::optim::AdamOptions(1e-2));
     for (int step = 0; step < 5; ++step) {
-      const auto grads = randomGrads(fused, 1.0);
-      setGrads(fused, grads);
+      setGrads(fused, randomGrads(fused, 1.0));
       ours.step();
-    }
-    for (size_t i = 0; i < fused.size(); ++i) plain[i].detach().copy_(fused[i].detach());
-    std::stringstream buffer;
-    {
-      torch::serialize::OutputArchive out;
-      ours.save(out);
-      out.save_to(buffer);
     }
     torch::optim::Adam theirs(plain, torch::optim::AdamOptions(1e-2));
-    torch::serialize::InputArchive in;
-    in.load_from(buffer);
-    theirs.load(in);
-    for (int step = 0; step < 5; ++step) {
-      const auto grads = randomGrads(fused, 1.0);
-      setGrads(fused, grads);
-      setGrads(plain, grads);
-      ours.step();
-      theirs.step();
-    }
+    resumeFrom(ours, fused, theirs, plain);
+    stepBoth(ours, fused, theirs, plain, 5, 1.0);
     const double d = maxDifference(fused, plain);
     QVERIFY2(d < 1e-5, qPrintable(QString("max |fused - LibTorch| = %1 after resuming").arg(d)));
   }
@@ -124,24 +127,9 @@ class TestOptimizer : public QObject {
       setGrads(plain, randomGrads(plain, 1.0));
       theirs.step();
     }
-    for (size_t i = 0; i < fused.size(); ++i) fused[i].detach().copy_(plain[i].detach());
-    std::stringstream buffer;
-    {
-      torch::serialize::OutputArchive out;
-      theirs.save(out);
-      out.save_to(buffer);
-    }
     FusedAdam ours(fused, torch::optim::AdamOptions(1e-2));
-    torch::serialize::InputArchive in;
-    in.load_from(buffer);
-    ours.load(in);
-    for (int step = 0; step < 5; ++step) {
-      const auto grads = randomGrads(fused, 1e-3);
-      setGrads(fused, grads);
-      setGrads(plain, grads);
-      ours.step();
-      theirs.step();
-    }
+    resumeFrom(theirs, plain, ours, fused);
+    stepBoth(ours, fused, theirs, plain, 5, 1e-3);
     const double d = maxDifference(fused, plain);
     QVERIFY2(d < 1e-5, qPrintable(QString("max |fused - LibTorch| = %1 after resuming LibTorch's state").arg(d)));
   }
@@ -152,13 +140,7 @@ class TestOptimizer : public QObject {
     auto fused = copyOf(freshParams(seed)), plain = copyOf(freshParams(seed));
     FusedAdam ours(fused, torch::optim::AdamOptions(1e-2).amsgrad(true));
     torch::optim::Adam theirs(plain, torch::optim::AdamOptions(1e-2).amsgrad(true));
-    for (int step = 0; step < 10; ++step) {
-      const auto grads = randomGrads(fused, 1.0);
-      setGrads(fused, grads);
-      setGrads(plain, grads);
-      ours.step();
-      theirs.step();
-    }
+    stepBoth(ours, fused, theirs, plain, 10, 1.0);
     QCOMPARE(maxDifference(fused, plain), 0.0);
   }
 
