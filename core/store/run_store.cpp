@@ -180,7 +180,7 @@ void RunStore::migrate() {
                      ", newer than this Continua (" + std::to_string(kSchemaVersion) + "): upgrade Continua");
   if (version == kSchemaVersion) return;
   if (version >= 1) m_migrationBackup = backUpBeforeMigrating(version);
-  m_db->exec("PRAGMA journal_mode = WAL");
+  m_db->execWaitingForLocks("PRAGMA journal_mode = WAL");  // other openers of a new file may hold a lock
   sql::Transaction tx(*m_db);
   // Two processes can open an old (or new) file at once, e.g. the runs of a sweep: the second waits here for
   // the first's write lock, then finds the work done and must not apply the migrations again.

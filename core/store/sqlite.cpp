@@ -2,7 +2,13 @@
 
 #include "core/util/errors.h"
 
+#include <chrono>
+#include <thread>
+
 namespace continua::core::sql {
+namespace {
+constexpr int kBusyTimeoutMs = 10000;
+}  // namespace
 
 Database::Database(const std::string& path, bool readOnly) : m_path(path) {
   const int flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -13,7 +19,7 @@ Database::Database(const std::string& path, bool readOnly) : m_path(path) {
     throw StoreError("cannot open run database " + path + ": " + msg);
   }
   // Readers (the workbench, a second CLI) wait instead of failing while the writer commits.
-  sqlite3_busy_timeout(m_db, 10000);
+  sqlite3_busy_timeout(m_db, kBusyTimeoutMs);
   exec("PRAGMA foreign_keys = ON");
 }
 
@@ -23,12 +29,31 @@ void Database::fail(const std::string& what) const {
   throw StoreError("run database " + m_path + ": " + what + ": " + sqlite3_errmsg(m_db));
 }
 
-void Database::exec(const std::string& sql) {
+int Database::tryExec(const std::string& sql, std::string& error) {
   char* err = nullptr;
-  if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError("run database " + m_path + ": " + msg + " (in: " + sql.substr(0, 80) + ")");
+  const int rc = sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err);
+  error = err ? err : "unknown error";
+  sqlite3_free(err);
+  return rc;
+}
+
+void Database::failExec(const std::string& sql, const std::string& error) const {
+  throw StoreError("run database " + m_path + ": " + error + " (in: " + sql.substr(0, 80) + ")");
+}
+
+void Database::exec(const std::string& sql) {
+  std::string error;
+  if (tryExec(sql, error) != SQLITE_OK) failExec(sql, error);
+}
+
+void Database::execWaitingForLocks(const std::string& sql) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  std::string error;
+  for (;;) {
+    const int rc = tryExec(sql, error);
+    if (rc == SQLITE_OK) return;
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) failExec(sql, error);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

@@ -45,12 +45,19 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   void exec(const std::string& sql);
+  // exec, retried while another connection holds a lock, for as long as the busy timeout would wait: SQLite does
+  // not call its busy handler where waiting could deadlock (PRAGMA journal_mode while another opener of a new
+  // file holds a lock) and returns "database is locked" at once.
+  void execWaitingForLocks(const std::string& sql);
   int64_t lastInsertId() const;
   sqlite3* handle() const { return m_db; }
   const std::string& path() const { return m_path; }
   [[noreturn]] void fail(const std::string& what) const;
 
  private:
+  int tryExec(const std::string& sql, std::string& error);
+  [[noreturn]] void failExec(const std::string& sql, const std::string& error) const;
+
   sqlite3* m_db = nullptr;
   std::string m_path;
 };
