@@ -1,16 +1,22 @@
 // CPU float32 selective-scan backward. A task is one batch element and a span of up to 8 blocks of 16 channel
-// lanes. It walks the chunks in reverse: recomputes the chunk's states and decays from the saved chunk-start
-// state (the forward kept only those), then runs the adjoint recurrence g_t = C_t dy_t + exp(dt_{t+1} A) g_{t+1}
-// backwards through it. At each step the channel sums of dB_t and dC_t are vector sums over the span's blocks,
-// with one horizontal 16-lane sum per (t, state) for the whole span instead of one per block (they were most of
-// the backward's extra cost); across spans and batch, sums go to per-task partials reduced after the parallel
+// lanes; it walks the chunks in reverse. Within a chunk, each block's states are taken a register tile of a few
+// states at a time: the tile's states are recomputed forward through the chunk from the saved chunk-start state
+// (the forward kept only those), then the adjoint recurrence g_t = C_t dy_t + exp(dt_{t+1} A) g_{t+1} runs
+// backwards through the same steps with g, dA and A held in registers. Only the tile's states and decays go
+// through memory (a few KiB, so L1), where recomputing all of a span's states first had them round-trip through
+// L2 (1 MiB per task at N = 16). States are independent of each other, so tiles only meet in per-step sums over
+// states (y for the gate, du, ddt), kept as lane rows of the chunk.
+// The channel sums of dB_t and dC_t are lane sums across the span's blocks, with one horizontal 16-lane sum per
+// (t, state) for the whole span; across spans and batch, sums go to per-task partials reduced after the parallel
 // loop, so no two threads ever write the same value.
 #include "kernels/cpu_isa_namespace.h"
+#include "kernels/cpu_vec.h"
 #include "kernels/selective_scan_cpu.h"
 
 #include <omp.h>
 
 #include <stdexcept>
+#include <type_traits>
 
 namespace continua::kernels {
 namespace CONTINUA_CPU_ISA {  // one build per instruction set; cpu_dispatch.cpp picks one at run time
@@ -18,7 +24,14 @@ using namespace cpu;
 
 namespace {
 
-constexpr int kSpanBlocks = 8;  // blocks per task: the span's states, decays and adjoints stay in L2
+constexpr int kSpanBlocks = 8;  // blocks per task: dB/dC's horizontal sums are shared by the span
+// A register tile is kTileStates states of kVecLanes lanes (one vector each). Its g, dA and A, with the step's
+// dt, u, dy and sums, must fit the register file: 4 states in AVX-512's 32 registers, 2 in AVX2's or SSE's 16.
+#ifdef __AVX512F__
+constexpr int kTileStates = 4;
+#else
+constexpr int kTileStates = 2;
+#endif
 
 struct Span {
   int b = 0, blk0 = 0, blocks = 0;
@@ -46,33 +59,34 @@ struct Partials {  // per-task partial sums, reduced once all tasks are done
   std::vector<float> dD, dBias;   // (batch, channels)
 };
 
-// One thread's working memory for one span: per block (states x lanes) arrays, per chunk step for hs/as and the
-// lane rows ys (y before the gate), dts (dt) and slopes (d dt / d delta), which the recompute keeps for the adjoint.
-// Sized for the call's span and chunk, not the largest possible (a small scan would otherwise clear a megabyte),
-// and kept by the thread between calls: every array is written before it is read.
+// One thread's working memory for one span. Lane rows hold one block's per-step values over the chunk; the tile
+// buffers one tile's states and decays; sumB/sumC the span's lane sums of dB_t/dC_t over the chunk; g and dA
+// every block's adjoint and dA, carried from chunk to chunk. Sized for the call, kept by the thread between
+// calls: every array is written before it is read.
 struct Scratch {
   int N = 0, blocks = kSpanBlocks;
-  std::vector<float> hs, as, ys, dts, slopes, g, h0, dA, sumB, sumC;
+  std::vector<float> u, dt, slope, dy, y, du, ddt;  // chunk x lanes
+  std::vector<float> hs, as;                        // chunk x tile states x vector lanes
+  std::vector<float> sumB, sumC;                    // chunk x states x lanes
+  std::vector<float> g, dA;                         // blocks x states x lanes
+  std::vector<float> h0;                            // states x lanes: the block's chunk-start state
   std::vector<BlockConstants> k;
   void size(int chunk, int states, int spanBlocks) {
     N = states;
     blocks = spanBlocks;
-    const size_t perStep = size_t(blocks) * N * kLanes, lanes = size_t(chunk) * blocks * kLanes;
-    hs.resize(size_t(chunk) * perStep);
-    as.resize(size_t(chunk) * perStep);
-    ys.resize(lanes);
-    dts.resize(lanes);
-    slopes.resize(lanes);
-    g.resize(perStep);
-    h0.resize(perStep);
-    dA.resize(perStep);
-    sumB.resize(size_t(N) * kLanes);
-    sumC.resize(size_t(N) * kLanes);
+    const size_t rows = size_t(chunk) * kLanes;
+    for (auto* v : {&u, &dt, &slope, &dy, &y, &du, &ddt}) v->resize(rows);
+    hs.resize(size_t(chunk + 1) * kTileStates * kVecLanes);
+    as.resize(size_t(chunk) * kTileStates * kVecLanes);
+    sumB.resize(rows * N);
+    sumC.resize(rows * N);
+    g.resize(size_t(blocks) * N * kLanes);
+    dA.resize(g.size());
+    h0.resize(size_t(N) * kLanes);
     k.resize(size_t(blocks));
   }
-  float* state(std::vector<float>& v, int step, int blk) { return v.data() + (size_t(step) * blocks + blk) * N * kLanes; }
+  static float* row(std::vector<float>& v, int step) { return v.data() + size_t(step) * kLanes; }
   float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
-  float* lanes(std::vector<float>& v, int step, int blk) { return v.data() + (size_t(step) * blocks + blk) * kLanes; }
 };
 
 const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
@@ -86,169 +100,237 @@ const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
 
 BlockLanes blockAt(const ScanParams& p, const Span& s, int i) { return blockOf(p, s.b * blocksPerBatch(p) + s.blk0 + i); }
 
-// B_t[n] and C_t[n] per lane: one scalar for the whole block when it reads one group (Mamba: always), kept in
-// a register, or a lane array when the block's channels read several groups.
-struct Scalar {
-  float v;
-  float operator[](int) const { return v; }
+// B_t[n] and C_t[n] over the lanes: a broadcast of one value when the block reads one group (Mamba: always), a
+// gather through the lanes' group offsets when its channels read several. `at(t)` resolves step t's rows once, so
+// the tile's inner loop does no address arithmetic (and copies, not references, keep the compiler from
+// reloading the parameters after every store).
+struct OneGroupBC {
+  const float *B, *C;
+  Strides2 bStride, cStride;
+  int b, offset;
+  OneGroupBC(const ScanParams& p, int batch, int groupOffset)
+      : B(static_cast<const float*>(p.B)), C(static_cast<const float*>(p.C)), bStride(p.bStride), cStride(p.cStride),
+        b(batch), offset(groupOffset) {}
+  struct Step {
+    const float *Bt, *Ct;
+    Vec B(int n, int /*lane0*/) const { return splat(Bt[n]); }
+    Vec C(int n, int /*lane0*/) const { return splat(Ct[n]); }
+  };
+  Step at(int t) const { return {rowAt(B, bStride, b, t) + offset, rowAt(C, cStride, b, t) + offset}; }
 };
-struct PerLane {
-  const float* v;
-  float operator[](int c) const { return v[c]; }
+struct PerLaneBC {
+  const ScanParams& p;
+  const BlockLanes& blk;
+  const BlockConstants& k;
+  struct Step {
+    const float *Bt, *Ct;
+    const BlockLanes& blk;
+    const BlockConstants& k;
+    Vec gather(const float* row, int n, int lane0) const {
+      alignas(64) float v[kLanes];
+      stateLanes(row, blk, k, n, v);
+      return loadV(v + lane0);
+    }
+    Vec B(int n, int lane0) const { return gather(Bt, n, lane0); }
+    Vec C(int n, int lane0) const { return gather(Ct, n, lane0); }
+  };
+  Step at(int t) const { return {rowAt(p.B, p.bStride, blk.b, t), rowAt(p.C, p.cStride, blk.b, t), blk, k}; }
 };
 
-// h_t = a_t h_{t-1} + dt u B_t and y_t += C_t h_t for one state over the lanes; a_t = exp(dt A) is kept.
-template <typename BC>
-inline void recomputeState(BC bl, BC cl, const float* __restrict dt, const float* __restrict dtu,
-                           const float* __restrict an, const float* __restrict prev, float* __restrict h,
-                           float* __restrict a, float* __restrict y) {
-  for (int c = 0; c < kLanes; ++c) {
-    a[c] = fastExp(dt[c] * an[c]);
-    h[c] = a[c] * prev[c] + dtu[c] * bl[c];
-    y[c] += cl[c] * h[c];
+// Where the lane products of dB_t[n] and dC_t[n] go: the span's lane sums when the whole span reads one group
+// (one horizontal sum per (t, n) later), else straight into each lane's own group of the task's partial rows.
+struct SpanLaneSums {
+  float* sumB;
+  float* sumC;
+  int N;
+  static void add(float* q, Vec v) { storeV(q, loadV(q) + v); }
+  void addB(int i, int n, int lane0, Vec v) const { add(sumB + (size_t(i) * N + n) * kLanes + lane0, v); }
+  void addC(int i, int n, int lane0, Vec v) const { add(sumC + (size_t(i) * N + n) * kLanes + lane0, v); }
+};
+struct PerGroupSums {
+  float* dB;  // the task's partial row at the chunk's first step
+  float* dC;
+  const BlockLanes& blk;
+  const BlockConstants& k;
+  int GN;
+  void add(float* rows, int i, int n, int lane0, Vec v) const {
+    float* row = rows + int64_t(i) * GN;
+    for (int c = lane0; c < std::min(blk.width, lane0 + kVecLanes); ++c) row[k.groupOffset[c] + n] += v[c - lane0];
+  }
+  void addB(int i, int n, int lane0, Vec v) const { add(dB, i, n, lane0, v); }
+  void addC(int i, int n, int lane0, Vec v) const { add(dC, i, n, lane0, v); }
+};
+
+// Per-step lane rows of one block over the chunk: u, dt and softplus' slope, dy (the gradient of y before the
+// gate: dout * silu(z)), and the sums over states started with their D terms (y = D u, du = D dy, ddt = 0).
+void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int T, Scratch& w) {
+  alignas(64) float z[kLanes];
+  for (int i = 0; i < T; ++i) {
+    const int t = t0 + i;
+    if (i + kPrefetchSteps < T) {  // rows a whole row apart: the hardware prefetcher does not follow them
+      const int tp = t + kPrefetchSteps;
+      prefetchRow(p.u, p.uStride, blk.b, tp, blk.d0);
+      prefetchRow(p.delta, p.deltaStride, blk.b, tp, blk.d0);
+      prefetchRow(p.dout, p.doutStride, blk.b, tp, blk.d0);
+      if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
+    }
+    float* u = Scratch::row(w.u, i);
+    float* dy = Scratch::row(w.dy, i);
+    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
+    deltaLanes(p, blk, k, t, Scratch::row(w.dt, i), Scratch::row(w.slope, i));
+    loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
+    if (p.z) {
+      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+      for (int c = 0; c < kLanes; ++c) dy[c] *= silu(z[c]);
+    }
+    float* y = Scratch::row(w.y, i);
+    float* du = Scratch::row(w.du, i);
+    float* ddt = Scratch::row(w.ddt, i);
+    for (int c = 0; c < kLanes; ++c) { y[c] = k.D[c] * u[c]; du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; }
   }
 }
 
-// One state's adjoint step over the lanes: g_t = g_{t+1} a_{t+1} + C_t dy_t, and what it adds to du, ddt, dA and
-// to the lane-wise sums of dB_t and dC_t. Grouped so each product is formed once (11 vector operations). (Sums of
-// gb and ha A over states, turned into du and ddt once per step, were tried: no change measured through the
-// real binary.)
-template <typename BC>
-inline void adjointState(BC bl, BC cl, const float* __restrict dy, const float* __restrict dt,
-                         const float* __restrict dtu, const float* __restrict u, const float* __restrict an,
-                         const float* __restrict a, const float* __restrict hp, const float* __restrict ht,
-                         float* __restrict g, float* __restrict dA, float* __restrict ddt, float* __restrict du,
-                         float* __restrict sumB, float* __restrict sumC) {
-  for (int c = 0; c < kLanes; ++c) {
-    const float gn = g[c] + cl[c] * dy[c];
-    const float gb = gn * bl[c];                 // shared by du and ddt's B u term
-    const float ha = gn * hp[c] * a[c];          // shared by ddt's decay term and dA
-    sumC[c] += dy[c] * ht[c];
-    sumB[c] += gn * dtu[c];
-    du[c] += gb * dt[c];
-    ddt[c] += gb * u[c] + ha * an[c];
-    dA[c] += ha * dt[c];
-    g[c] = gn * a[c];
+// One tile — S states (n0 .. n0+S-1) of the kVecLanes lanes from lane0 of one block — through the chunk: recompute
+// forward, then the adjoint backward. g and dA (the block's, states x lanes) are read at the chunk's end and
+// written back at its start. bc and sums come by value and the rows as local pointers: through references, GCC
+// reloads them after every store (a float store may alias them, as far as it knows).
+template <int S, typename BC, typename Sums>
+__attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, int n0, int lane0, int t0, int T,
+                                            Scratch& w, float* g, float* dA) {
+  const float* __restrict dtRows = w.dt.data() + lane0;  // lane rows: one step every kLanes floats
+  const float* __restrict uRows = w.u.data() + lane0;
+  const float* __restrict dyRows = w.dy.data() + lane0;
+  float* __restrict yRows = w.y.data() + lane0;
+  float* __restrict duRows = w.du.data() + lane0;
+  float* __restrict ddtRows = w.ddt.data() + lane0;
+  // The tile's states and decays, one step every S * kVecLanes floats; hs holds the chunk-start state first, so
+  // h_{t-1} of step i is hs's step i.
+  float* __restrict hsTile = w.hs.data();
+  float* __restrict asTile = w.as.data();
+  constexpr int kStep = S * kVecLanes;
+  const float* __restrict h0 = w.h0.data() + lane0;  // states x lanes, like At, g and dA
+  auto at = [lane0](int n) { return n * kLanes + lane0; };
+  Vec A[S], h[S];
+#pragma GCC unroll 8
+  for (int s = 0; s < S; ++s) {
+    A[s] = loadV(At + at(n0 + s));
+    h[s] = loadV(h0 + (n0 + s) * kLanes);
+    storeV(hsTile + s * kVecLanes, h[s]);
+  }
+  for (int i = 0; i < T; ++i) {  // h_t = a_t h_{t-1} + dt u B_t, kept with a_t = exp(dt A); y_t += C_t h_t
+    const auto bct = bc.at(t0 + i);
+    const Vec dt = loadV(dtRows + i * kLanes), dtu = dt * loadV(uRows + i * kLanes);
+    const Vec dy = loadV(dyRows + i * kLanes);
+    Vec y = {};
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      const Vec a = fastExpV(dt * A[s]);
+      h[s] = a * h[s] + dtu * bct.B(n0 + s, lane0);
+      storeV(asTile + i * kStep + s * kVecLanes, a);
+      storeV(hsTile + (i + 1) * kStep + s * kVecLanes, h[s]);
+      y += bct.C(n0 + s, lane0) * h[s];
+      sums.addC(i, n0 + s, lane0, dy * h[s]);
+    }
+    storeV(yRows + i * kLanes, loadV(yRows + i * kLanes) + y);
+  }
+  Vec gr[S], dAr[S];
+#pragma GCC unroll 8
+  for (int s = 0; s < S; ++s) {
+    gr[s] = loadV(g + at(n0 + s));
+    dAr[s] = loadV(dA + at(n0 + s));
+  }
+  // g_t = g_{t+1} a_{t+1} + C_t dy_t; du = dt sum_n g B, ddt = u sum_n g B + sum_n g h_{t-1} a A, dA += g h_{t-1} a dt
+  for (int i = T - 1; i >= 0; --i) {
+    const auto bct = bc.at(t0 + i);
+    const Vec dt = loadV(dtRows + i * kLanes), u = loadV(uRows + i * kLanes), dy = loadV(dyRows + i * kLanes);
+    const Vec dtu = dt * u;
+    Vec sumGB = {}, sumHaA = {};
+#pragma GCC unroll 8
+    for (int s = 0; s < S; ++s) {
+      const Vec a = loadV(asTile + i * kStep + s * kVecLanes);
+      const Vec hp = loadV(hsTile + i * kStep + s * kVecLanes);
+      const Vec gn = gr[s] + bct.C(n0 + s, lane0) * dy;
+      const Vec ha = gn * hp * a;
+      sumGB += gn * bct.B(n0 + s, lane0);
+      sumHaA += ha * A[s];
+      dAr[s] += ha * dt;
+      sums.addB(i, n0 + s, lane0, gn * dtu);
+      gr[s] = gn * a;
+    }
+    storeV(duRows + i * kLanes, loadV(duRows + i * kLanes) + dt * sumGB);
+    storeV(ddtRows + i * kLanes, loadV(ddtRows + i * kLanes) + u * sumGB + sumHaA);
+  }
+#pragma GCC unroll 8
+  for (int s = 0; s < S; ++s) {
+    storeV(g + at(n0 + s), gr[s]);
+    storeV(dA + at(n0 + s), dAr[s]);
   }
 }
 
-void recomputeChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratch& w) {
-  const int N = p.states;
-  alignas(64) float u[kLanes], dtu[kLanes], bl[kLanes], cl[kLanes];
-  for (int t = t0; t < t1; ++t) {
-    const int i = t - t0;
-    for (int j = 0; j < s.blocks; ++j) {
-      const BlockLanes blk = blockAt(p, s, j);
-      const BlockConstants& k = w.k[size_t(j)];
-      loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-      float* dt = w.lanes(w.dts, i, j);
-      deltaLanes(p, blk, k, t, dt, w.lanes(w.slopes, i, j));
-      for (int c = 0; c < kLanes; ++c) dtu[c] = dt[c] * u[c];
-      float* y = w.lanes(w.ys, i, j);
-      for (int c = 0; c < kLanes; ++c) y[c] = k.D[c] * u[c];
-      const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
-      const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-      const float* prev = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
-      float* h = w.state(w.hs, i, j);
-      float* a = w.state(w.as, i, j);
-      if (blk.group >= 0) {
-        const float* Bg = Bt + k.groupOffset[0];
-        const float* Cg = Ct + k.groupOffset[0];
-        for (int n = 0; n < N; ++n)
-          recomputeState(Scalar{Bg[n]}, Scalar{Cg[n]}, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes,
-                         a + n * kLanes, y);
-      } else {
-        for (int n = 0; n < N; ++n) {
-          stateLanes(Bt, blk, k, n, bl);
-          stateLanes(Ct, blk, k, n, cl);
-          recomputeState(PerLane{bl}, PerLane{cl}, dt, dtu, k.At.data() + n * kLanes, prev + n * kLanes, h + n * kLanes,
-                         a + n * kLanes, y);
-        }
-      }
+// Calls f with the tile size S (1 .. Max) as a compile-time constant.
+template <int Max, typename F>
+void withTileSize(int states, F&& f) {
+  if constexpr (Max > 1) {
+    if (states < Max) return withTileSize<Max - 1>(states, f);
+  }
+  f(std::integral_constant<int, Max>{});
+}
+
+template <typename BC, typename Sums>
+void blockTiles(const ScanParams& p, const BlockConstants& k, const BC& bc, const Sums& sums, int t0, int T, Scratch& w,
+                float* g, float* dA) {
+  for (int lane0 = 0; lane0 < kLanes; lane0 += kVecLanes) {
+    for (int n0 = 0; n0 < p.states; n0 += kTileStates) {
+      withTileSize<kTileStates>(p.states - n0, [&](auto S) {
+        tileBackward<decltype(S)::value>(k.At.data(), bc, sums, n0, lane0, t0, T, w, g, dA);
+      });
     }
   }
 }
 
-// The gate's backward for one block at one step: dz written out, dy turned into the gradient of y before the gate.
-void gateBackward(const ScanGradParams& p, const BlockLanes& blk, int t, const float* y, float* dy, int64_t row) {
-  float z[kLanes], dz[kLanes];
-  loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-  for (int c = 0; c < kLanes; ++c) {
-    const float sg = 1.0f / (1.0f + fastExp(-z[c]));
-    dz[c] = dy[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
-    dy[c] *= z[c] * sg;
+// After every tile: the gate's dz (it needs the whole y), du, ddelta through softplus' slope, and dD, dbias.
+void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
+  float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
+  float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
+  alignas(64) float z[kLanes], dz[kLanes], dout[kLanes], dyu[kLanes], ddt[kLanes];
+  for (int i = 0; i < T; ++i) {
+    const int t = t0 + i;
+    const int64_t row = (int64_t(blk.b) * p.length + t) * p.channels + blk.d0;
+    if (p.z) {
+      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+      loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dout);
+      const float* y = Scratch::row(w.y, i);
+      for (int c = 0; c < kLanes; ++c) {
+        const float sg = 1.0f / (1.0f + fastExp(-z[c]));
+        dz[c] = dout[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
+      }
+      storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
+    }
+    storeLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row);
+    const float* dy = Scratch::row(w.dy, i);
+    const float* u = Scratch::row(w.u, i);
+    const float* slope = Scratch::row(w.slope, i);
+    const float* ddtSum = Scratch::row(w.ddt, i);
+    for (int c = 0; c < kLanes; ++c) { dyu[c] = dy[c] * u[c]; ddt[c] = ddtSum[c] * slope[c]; }
+    addLanes(dyu, blk.width, dD);
+    addLanes(ddt, blk.width, dBias);
+    storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
   }
-  storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
 }
 
-void reverseChunk(const ScanGradParams& p, const Span& s, int t0, int t1, Scratch& w, Partials& part, int task) {
-  const int N = p.states, L = p.length, GN = p.groups * N;
-  alignas(64) float u[kLanes], dtu[kLanes], dy[kLanes], du[kLanes], ddt[kLanes], bl[kLanes], cl[kLanes];
-  for (int t = t1 - 1; t >= t0; --t) {
-    const int i = t - t0;
-    float* dBrow = part.dB.data() + (int64_t(task) * L + t) * GN;
-    float* dCrow = part.dC.data() + (int64_t(task) * L + t) * GN;
-    if (s.group >= 0) {
-      std::fill(w.sumB.begin(), w.sumB.end(), 0.0f);
-      std::fill(w.sumC.begin(), w.sumC.end(), 0.0f);
-    }
-    for (int j = 0; j < s.blocks; ++j) {
-      const BlockLanes blk = blockAt(p, s, j);
-      const BlockConstants& k = w.k[size_t(j)];
-      loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-      const float* dt = w.lanes(w.dts, i, j);
-      loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
-      const int64_t row = (int64_t(blk.b) * L + t) * p.channels + blk.d0;
-      if (p.z) gateBackward(p, blk, t, w.lanes(w.ys, i, j), dy, row);
-      for (int c = 0; c < kLanes; ++c) { du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; dtu[c] = dt[c] * u[c]; }
-      const float* Bt = rowAt(p.B, p.bStride, blk.b, t);
-      const float* Ct = rowAt(p.C, p.cStride, blk.b, t);
-      const float* hp = i > 0 ? w.state(w.hs, i - 1, j) : w.perBlock(w.h0, j);
-      const float* ht = w.state(w.hs, i, j);
-      const float* a = w.state(w.as, i, j);
-      float* g = w.perBlock(w.g, j);
-      float* dA = w.perBlock(w.dA, j);
-      if (s.group >= 0) {  // the whole span reads one group: vector sums across its blocks
-        const float* Bg = Bt + k.groupOffset[0];
-        const float* Cg = Ct + k.groupOffset[0];
-        for (int n = 0; n < N; ++n) {
-          const int o = n * kLanes;
-          adjointState(Scalar{Bg[n]}, Scalar{Cg[n]}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o,
-                       ddt, du, w.sumB.data() + o, w.sumC.data() + o);
-        }
-      } else {  // lanes of several groups: reduce this block's lanes into their own groups' sums
-        for (int n = 0; n < N; ++n) {
-          stateLanes(Bt, blk, k, n, bl);
-          stateLanes(Ct, blk, k, n, cl);
-          const int o = n * kLanes;
-          alignas(64) float sB[kLanes] = {}, sC[kLanes] = {};
-          adjointState(PerLane{bl}, PerLane{cl}, dy, dt, dtu, u, k.At.data() + o, a + o, hp + o, ht + o, g + o, dA + o, ddt,
-                       du, sB, sC);
-          for (int c = 0; c < blk.width; ++c) {
-            dBrow[k.groupOffset[c] + n] += sB[c];
-            dCrow[k.groupOffset[c] + n] += sC[c];
-          }
-        }
-      }
-      storeLanes(du, blk.width, static_cast<float*>(p.du) + row);
-      float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
-      float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
-      alignas(64) float dyu[kLanes];
-      for (int c = 0; c < kLanes; ++c) dyu[c] = dy[c] * u[c];
-      addLanes(dyu, blk.width, dD);
-      const float* slope = w.lanes(w.slopes, i, j);
-      for (int c = 0; c < kLanes; ++c) ddt[c] *= slope[c];
-      addLanes(ddt, blk.width, dBias);
-      storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
-    }
-    if (s.group >= 0) {  // padded lanes contributed zeros, so the 16-lane sums are exact
-      const int off = s.group * N;
-      for (int n = 0; n < N; ++n) {
-        float sb = 0.0f, sc = 0.0f;
-        for (int c = 0; c < kLanes; ++c) { sb += w.sumB[n * kLanes + c]; sc += w.sumC[n * kLanes + c]; }
-        dBrow[off + n] += sb;
-        dCrow[off + n] += sc;
-      }
+// The span's lane sums of dB_t/dC_t over the chunk, one horizontal sum per (t, state), into the task's partials.
+void reduceSpanSums(const ScanGradParams& p, const Span& s, int t0, int T, Scratch& w, Partials& part, int task) {
+  const int N = p.states, GN = p.groups * N, off = s.group * N;
+  for (int i = 0; i < T; ++i) {
+    float* dBrow = part.dB.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
+    float* dCrow = part.dC.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
+    for (int n = 0; n < N; ++n) {
+      const float* sb = w.sumB.data() + (size_t(i) * N + n) * kLanes;
+      const float* sc = w.sumC.data() + (size_t(i) * N + n) * kLanes;
+      float b = 0.0f, c = 0.0f;
+      for (int l = 0; l < kLanes; ++l) { b += sb[l]; c += sc[l]; }  // padded lanes contributed zeros
+      dBrow[n] += b;
+      dCrow[n] += c;
     }
   }
 }
@@ -265,6 +347,37 @@ void fromLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
     for (int n = 0; n < N; ++n) dst[c * N + n] = src[n * kLanes + c];
 }
 
+void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w, Partials& part, int task) {
+  const int N = p.states, GN = p.groups * N;
+  const int t0 = chunk * p.chunkLength, T = std::min(p.length, t0 + p.chunkLength) - t0;
+  if (s.group >= 0) {
+    std::fill(w.sumB.begin(), w.sumB.begin() + size_t(T) * N * kLanes, 0.0f);
+    std::fill(w.sumC.begin(), w.sumC.begin() + size_t(T) * N * kLanes, 0.0f);
+  }
+  for (int j = 0; j < s.blocks; ++j) {
+    const BlockLanes blk = blockAt(p, s, j);
+    const BlockConstants& k = w.k[size_t(j)];
+    toLanes(chunkStart(p, blk, chunk), blk, N, w.h0.data());
+    prepareBlock(p, blk, k, t0, T, w);
+    float* g = w.perBlock(w.g, j);
+    float* dA = w.perBlock(w.dA, j);
+    if (s.group >= 0) {
+      blockTiles(p, k, OneGroupBC(p, blk.b, k.groupOffset[0]), SpanLaneSums{w.sumB.data(), w.sumC.data(), N}, t0, T, w,
+                 g, dA);
+    } else {
+      float* dBrows = part.dB.data() + (int64_t(task) * p.length + t0) * GN;
+      float* dCrows = part.dC.data() + (int64_t(task) * p.length + t0) * GN;
+      const PerGroupSums sums{dBrows, dCrows, blk, k, GN};
+      if (blk.group >= 0)
+        blockTiles(p, k, OneGroupBC(p, blk.b, k.groupOffset[0]), sums, t0, T, w, g, dA);
+      else
+        blockTiles(p, k, PerLaneBC{p, blk, k}, sums, t0, T, w, g, dA);
+    }
+    finishBlock(p, blk, t0, T, w, part);
+  }
+  if (s.group >= 0) reduceSpanSums(p, s, t0, T, w, part, task);
+}
+
 void backwardSpan(const ScanGradParams& p, const Span& s, Scratch& w, Partials& part, int task) {
   const int N = p.states;
   for (int j = 0; j < s.blocks; ++j) {
@@ -274,15 +387,7 @@ void backwardSpan(const ScanGradParams& p, const Span& s, Scratch& w, Partials& 
     toLanes(dFinal, blk, N, w.perBlock(w.g, j));
     std::fill(w.perBlock(w.dA, j), w.perBlock(w.dA, j) + N * kLanes, 0.0f);
   }
-  for (int chunk = p.numChunks() - 1; chunk >= 0; --chunk) {
-    const int t0 = chunk * p.chunkLength, t1 = std::min(p.length, t0 + p.chunkLength);
-    for (int j = 0; j < s.blocks; ++j) {
-      const BlockLanes blk = blockAt(p, s, j);
-      toLanes(chunkStart(p, blk, chunk), blk, N, w.perBlock(w.h0, j));
-    }
-    recomputeChunk(p, s, t0, t1, w);
-    reverseChunk(p, s, t0, t1, w, part, task);
-  }
+  for (int chunk = p.numChunks() - 1; chunk >= 0; --chunk) chunkBackward(p, s, chunk, w, part, task);
   for (int j = 0; j < s.blocks; ++j) {
     const BlockLanes blk = blockAt(p, s, j);
     fromLanes(w.perBlock(w.dA, j), blk, N, part.dA.data() + (int64_t(blk.b) * p.channels + blk.d0) * N);

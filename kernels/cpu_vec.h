@@ -1,0 +1,55 @@
+#pragma once
+// The widest vector of floats the build has, as a GCC vector value (vector_size extension): 16 lanes in the AVX-512
+// build, 8 in AVX2, 4 in the baseline. Plain arrays over a block's lanes leave it to the compiler whether a value
+// stays in a register; a loop that carries a tile of states through time (the backward's adjoint) needs them to,
+// and a vector-typed local does. Arithmetic is the same as cpu_math.h's, operation for operation.
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu_isa_namespace.h"
+
+// Every function here is inline and used inside one build's files, so the baseline build's warning that a 64-byte
+// vector argument changes the calling convention without AVX-512 concerns no interface.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace continua::kernels::cpu {
+inline namespace CONTINUA_CPU_ISA {
+
+#if defined(__AVX512F__)
+constexpr int kVecLanes = 16;
+#elif defined(__AVX2__)
+constexpr int kVecLanes = 8;
+#else
+constexpr int kVecLanes = 4;
+#endif
+typedef float Vec __attribute__((vector_size(kVecLanes * 4)));
+typedef int32_t VecInts __attribute__((vector_size(kVecLanes * 4)));
+
+inline Vec loadV(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storeV(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+inline Vec splat(float x) { return Vec{} + x; }
+
+// cpu::fastExp over the lanes (see cpu_math.h for the method and its error).
+inline Vec fastExpV(Vec x) {
+  x = x < -87.0f ? splat(-87.0f) : x;
+  x = x > 88.0f ? splat(88.0f) : x;
+  const VecInts shifted = __builtin_convertvector(x * 1.44269504088896341f + 128.5f, VecInts);
+  const Vec k = __builtin_convertvector(shifted, Vec) - 128.0f;
+  const Vec r = x - k * 0.693359375f + k * 2.12194440e-4f;
+  Vec p = splat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const VecInts bits = (__builtin_convertvector(k, VecInts) + 127) << 23;
+  return p * (Vec)bits;  // a same-size vector cast reinterprets the bits
+}
+
+}  // namespace CONTINUA_CPU_ISA
+}  // namespace continua::kernels::cpu
