@@ -65,7 +65,7 @@ struct Partials {  // per-task partial sums, reduced once all tasks are done
 // calls: every array is written before it is read.
 struct Scratch {
   int N = 0, blocks = kSpanBlocks;
-  std::vector<float> u, dt, slope, dy, y, du, ddt;  // chunk x lanes
+  std::vector<float> u, dt, slope, dy, y, du, ddt, dzPerY;  // chunk x lanes
   std::vector<float> hs, as;                        // chunk x tile states x vector lanes
   std::vector<float> sumB, sumC;                    // chunk x states x lanes
   std::vector<float> g, dA;                         // blocks x states x lanes
@@ -75,7 +75,7 @@ struct Scratch {
     N = states;
     blocks = spanBlocks;
     const size_t rows = size_t(chunk) * kLanes;
-    for (auto* v : {&u, &dt, &slope, &dy, &y, &du, &ddt}) v->resize(rows);
+    for (auto* v : {&u, &dt, &slope, &dy, &y, &du, &ddt, &dzPerY}) v->resize(rows);
     hs.resize(size_t(chunk + 1) * kTileStates * kVecLanes);
     as.resize(size_t(chunk) * kTileStates * kVecLanes);
     sumB.resize(rows * N);
@@ -162,7 +162,8 @@ struct PerGroupSums {
 };
 
 // Per-step lane rows of one block over the chunk: u, dt and softplus' slope, dy (the gradient of y before the
-// gate: dout * silu(z)), and the sums over states started with their D terms (y = D u, du = D dy, ddt = 0).
+// gate: dout * silu(z)), dz / y (the gate's derivative, so dz needs neither z nor another exp once y is known), and
+// the sums over states started with their D terms (y = D u, du = D dy, ddt = 0).
 void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int T, Scratch& w) {
   alignas(64) float z[kLanes];
   for (int i = 0; i < T; ++i) {
@@ -181,7 +182,12 @@ void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
     loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
     if (p.z) {
       loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      for (int c = 0; c < kLanes; ++c) dy[c] *= silu(z[c]);
+      float* dzPerY = Scratch::row(w.dzPerY, i);
+      for (int c = 0; c < kLanes; ++c) {
+        const float sg = sigmoid(z[c]);
+        dzPerY[c] = dy[c] * sg * (1.0f + z[c] * (1.0f - sg));
+        dy[c] *= z[c] * sg;
+      }
     }
     float* y = Scratch::row(w.y, i);
     float* du = Scratch::row(w.du, i);
@@ -292,18 +298,13 @@ void blockTiles(const ScanParams& p, const BlockConstants& k, const BC& bc, cons
 void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
   float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
   float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
-  alignas(64) float z[kLanes], dz[kLanes], dout[kLanes], dyu[kLanes], ddt[kLanes];
+  alignas(64) float dz[kLanes], dyu[kLanes], ddt[kLanes];
   for (int i = 0; i < T; ++i) {
-    const int t = t0 + i;
-    const int64_t row = (int64_t(blk.b) * p.length + t) * p.channels + blk.d0;
+    const int64_t row = (int64_t(blk.b) * p.length + t0 + i) * p.channels + blk.d0;
     if (p.z) {
-      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dout);
       const float* y = Scratch::row(w.y, i);
-      for (int c = 0; c < kLanes; ++c) {
-        const float sg = 1.0f / (1.0f + fastExp(-z[c]));
-        dz[c] = dout[c] * y[c] * sg * (1.0f + z[c] * (1.0f - sg));
-      }
+      const float* dzPerY = Scratch::row(w.dzPerY, i);
+      for (int c = 0; c < kLanes; ++c) dz[c] = dzPerY[c] * y[c];
       storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
     }
     storeLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row);
