@@ -3,6 +3,8 @@
 // build, 8 in AVX2, 4 in the baseline. Plain arrays over a block's lanes leave it to the compiler whether a value
 // stays in a register; a loop that carries a tile of states through time (the backward's adjoint) needs them to,
 // and a vector-typed local does. Arithmetic is the same as cpu_math.h's, operation for operation.
+#include <immintrin.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -33,10 +35,22 @@ inline Vec loadV(const float* p) {
 inline void storeV(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 inline Vec splat(float x) { return Vec{} + x; }
 
+// max(lo, x) and min(hi, x) as one instruction each. Written as `x < lo ? lo : x`, GCC emits a compare and a blend
+// (it cannot prove the instruction's NaN rule harmless); the instructions return their second operand when either
+// is NaN, so with x second a NaN still comes through, as from the compare-and-select form.
+inline Vec clampV(Vec x, float lo, float hi) {
+#if defined(__AVX512F__)
+  return (Vec)_mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), (__m512)x));
+#elif defined(__AVX2__)
+  return (Vec)_mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), (__m256)x));
+#else
+  return (Vec)_mm_min_ps(_mm_set1_ps(hi), _mm_max_ps(_mm_set1_ps(lo), (__m128)x));
+#endif
+}
+
 // cpu::fastExp over the lanes (see cpu_math.h for the method and its error).
 inline Vec fastExpV(Vec x) {
-  x = x < -87.0f ? splat(-87.0f) : x;
-  x = x > 88.0f ? splat(88.0f) : x;
+  x = clampV(x, -87.0f, 88.0f);
   const VecInts shifted = __builtin_convertvector(x * 1.44269504088896341f + 128.5f, VecInts);
   const Vec k = __builtin_convertvector(shifted, Vec) - 128.0f;
   const Vec r = x - k * 0.693359375f + k * 2.12194440e-4f;

@@ -3,6 +3,7 @@
 // 16 channel lanes, so it vectorises (exp included, see cpu_math.h). The state of a block lives in a
 // (states x lanes) array that stays in L1.
 #include "kernels/cpu_isa_namespace.h"
+#include "kernels/cpu_vec.h"
 #include "kernels/selective_scan_cpu.h"
 
 #include <omp.h>
@@ -62,14 +63,16 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
     if (blk.group >= 0) {  // B_t[n], C_t[n] are the same for every lane: scalars, no lane arrays
       const float* __restrict Bg = Bt + k.groupOffset[0];
       const float* __restrict Cg = Ct + k.groupOffset[0];
-      for (int n = 0; n < N; ++n) {
-        float* __restrict hn = h + n * kLanes;
-        const float* __restrict an = At + n * kLanes;
-        const float bn = Bg[n], cn = Cg[n];
-        for (int c = 0; c < kLanes; ++c) {
-          hn[c] = fastExp(dt[c] * an[c]) * hn[c] + dtu[c] * bn;
-          y[c] += cn * hn[c];
+      for (int v = 0; v < kLanes; v += kVecLanes) {  // one vector of lanes at a time, y_t in a register
+        const Vec dtv = loadV(dt + v), dtuv = loadV(dtu + v);
+        Vec yv = loadV(y + v);
+        for (int n = 0; n < N; ++n) {
+          float* __restrict hn = h + n * kLanes + v;
+          const Vec hv = fastExpV(dtv * loadV(At + n * kLanes + v)) * loadV(hn) + dtuv * Bg[n];
+          storeV(hn, hv);
+          yv += Cg[n] * hv;
         }
+        storeV(y + v, yv);
       }
     } else {
       for (int n = 0; n < N; ++n) {

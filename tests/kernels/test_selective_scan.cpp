@@ -149,6 +149,46 @@ class TestSelectiveScan : public QObject {
       QVERIFY2(torch::equal(gotGrads[i]->grad(), wantGrads[i]->grad()), names[i]);
   }
 
+  // A diverged parameter must show, not train on silently: a NaN in one channel's A, or in one delta, reaches that
+  // channel's outputs and gradients and no other channel's, in every CPU build. (The exp clamps its argument with
+  // max/min instructions, which drop a NaN in one operand order and keep it in the other.)
+  void nanReachesItsChannelOnly_data() {
+    QTest::addColumn<QString>("isa");
+    QTest::addColumn<bool>("inA");
+    for (auto isa : continua::kernels::supportedCpuIsas()) {
+      const std::string name = continua::kernels::cpuIsaName(isa);
+      QTest::newRow((name + " A").c_str()) << QString::fromStdString(name) << true;
+      QTest::newRow((name + " delta").c_str()) << QString::fromStdString(name) << false;
+    }
+  }
+  void nanReachesItsChannelOnly() {
+    QFETCH(QString, isa);
+    QFETCH(bool, inA);
+    continua::kernels::CpuIsa chosen = continua::kernels::CpuIsa::Baseline;
+    for (auto i : continua::kernels::supportedCpuIsas())
+      if (continua::kernels::cpuIsaName(i) == isa.toStdString()) chosen = i;
+    continua::kernels::CpuIsaScope scope(chosen);
+    torch::manual_seed(freshSeed());
+    const int64_t Bn = 2, L = 40, D = 35, N = 16, bad = 20;
+    torch::Tensor A = -torch::exp(torch::randn({D, N}) * 0.5), delta = torch::randn({Bn, L, D}) * 0.5 - 1.0;
+    if (inA) A[bad][3] = std::nan("");
+    else delta[1][7][bad] = std::nan("");
+    auto leaf = [](const torch::Tensor& t) { return t.detach().requires_grad_(true); };
+    ScanInputs in{leaf(torch::randn({Bn, L, D})), leaf(delta), leaf(A), leaf(torch::randn({Bn, L, N})),
+                  leaf(torch::randn({Bn, L, N})), leaf(torch::randn({D})), leaf(torch::randn({Bn, L, D})),
+                  leaf(torch::randn({D}) * 0.1), {}, true};
+    ScanOutputs o = selectiveScan(in);
+    (o.out * torch::randn_like(o.out)).sum().backward();
+    auto nanIn = [&](const torch::Tensor& t) { return t.select(-1, bad).isnan().any().item<bool>(); };
+    auto othersFinite = [&](const torch::Tensor& t) {
+      return torch::cat({t.narrow(-1, 0, bad), t.narrow(-1, bad + 1, D - bad - 1)}, -1).isfinite().all().item<bool>();
+    };
+    QVERIFY2(nanIn(o.out) && othersFinite(o.out), "out");
+    QVERIFY2(nanIn(in.u.grad()) && othersFinite(in.u.grad()), "du");
+    QVERIFY2(nanIn(in.delta.grad()) && othersFinite(in.delta.grad()), "ddelta");
+    QVERIFY2(in.A.grad()[bad].isnan().any().item<bool>(), "dA");
+  }
+
   void badShapeNamesTheField() {
     ScanInputs in{torch::randn({2, 5, 4}), torch::randn({2, 5, 3}), -torch::ones({4, 2}), torch::randn({2, 5, 2}),
                   torch::randn({2, 5, 2}), {}, {}, {}, {}, true};
