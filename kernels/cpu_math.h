@@ -29,19 +29,24 @@ class FlushDenormals {
   unsigned m_saved;
 };
 
+// exp(r) for |r| <= ln(2)/2 (Cephes' polynomial), for a float or a GCC vector of floats (cpu_vec.h).
+template <typename T>
+inline T expOfReduced(T r) {
+  T p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  return p * r * r + r + 1.0f;
+}
+
 inline float fastExp(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
   // k = floor(x log2(e) + 1/2) through a truncating int conversion of a value made positive by +128 (x >= -87,
   // so it is > 2): no compare and no std::floor, which needs SSE4.1's roundps, so the baseline build vectorises.
   const float k = static_cast<float>(static_cast<int32_t>(x * 1.44269504088896341f + 128.5f)) - 128.0f;
   const float r = x - k * 0.693359375f + k * 2.12194440e-4f;  // x - k*ln2 in two parts (Cody-Waite)
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  const float p = expOfReduced(r);
   const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);

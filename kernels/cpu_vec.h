@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/cpu_isa_namespace.h"
+#include "kernels/cpu_math.h"
 
 // Every function here is inline and used inside one build's files, so the baseline build's warning that a 64-byte
 // vector argument changes the calling convention without AVX-512 concerns no interface.
@@ -54,13 +55,7 @@ inline Vec fastExpV(Vec x) {
   const VecInts shifted = __builtin_convertvector(x * 1.44269504088896341f + 128.5f, VecInts);
   const Vec k = __builtin_convertvector(shifted, Vec) - 128.0f;
   const Vec r = x - k * 0.693359375f + k * 2.12194440e-4f;
-  Vec p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  const Vec p = expOfReduced(r);
   const VecInts bits = (__builtin_convertvector(k, VecInts) + 127) << 23;
   return p * (Vec)bits;  // a same-size vector cast reinterprets the bits
 }
