@@ -13,6 +13,7 @@
 
 // Every function here is inline and used inside one build's files, so the baseline build's warning that a 64-byte
 // vector argument changes the calling convention without AVX-512 concerns no interface.
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace continua::kernels::cpu {
@@ -62,3 +63,5 @@ inline Vec fastExpV(Vec x) {
 
 }  // namespace CONTINUA_CPU_ISA
 }  // namespace continua::kernels::cpu
+
+#pragma GCC diagnostic pop

@@ -90,6 +90,20 @@ inline BlockLanes blockOf(const ScanParams& p, int task) {
   return blk;
 }
 
+// Between a (channels x states) slot of a state tensor, at the block's first channel, and a block's (states x
+// lanes) array: the forward's initial, chunk and final states, the backward's chunk starts and gradients.
+// A null source reads as zeros; padded lanes are zero.
+inline void statesToLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
+  std::fill(dst, dst + N * kLanes, 0.0f);
+  if (!src) return;
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) dst[n * kLanes + c] = src[c * N + n];
+}
+inline void lanesToStates(const float* src, const BlockLanes& blk, int N, float* dst) {
+  for (int c = 0; c < blk.width; ++c)
+    for (int n = 0; n < N; ++n) dst[c * N + n] = src[n * kLanes + c];
+}
+
 inline int blocksPerBatch(const ScanParams& p) { return (p.channels + kLanes - 1) / kLanes; }
 
 // dt_t per lane, softplus(delta + bias) or delta + bias, and when `slope` is given d dt / d(delta + bias):

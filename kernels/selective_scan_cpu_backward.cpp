@@ -64,7 +64,7 @@ struct Partials {  // per-task partial sums, reduced once all tasks are done
 // every block's adjoint and dA, carried from chunk to chunk. Sized for the call, kept by the thread between
 // calls: every array is written before it is read.
 struct Scratch {
-  int N = 0, blocks = kSpanBlocks;
+  int N = 0;
   std::vector<float> u, dt, slope, dy, y, du, ddt, dzPerY;  // chunk x lanes
   std::vector<float> hs, as;                        // chunk x tile states x vector lanes
   std::vector<float> sumB, sumC;                    // chunk x states x lanes
@@ -73,17 +73,16 @@ struct Scratch {
   std::vector<BlockConstants> k;
   void size(int chunk, int states, int spanBlocks) {
     N = states;
-    blocks = spanBlocks;
     const size_t rows = size_t(chunk) * kLanes;
     for (auto* v : {&u, &dt, &slope, &dy, &y, &du, &ddt, &dzPerY}) v->resize(rows);
     hs.resize(size_t(chunk + 1) * kTileStates * kVecLanes);
     as.resize(size_t(chunk) * kTileStates * kVecLanes);
     sumB.resize(rows * N);
     sumC.resize(rows * N);
-    g.resize(size_t(blocks) * N * kLanes);
+    g.resize(size_t(spanBlocks) * N * kLanes);
     dA.resize(g.size());
     h0.resize(size_t(N) * kLanes);
-    k.resize(size_t(blocks));
+    k.resize(size_t(spanBlocks));
   }
   static float* row(std::vector<float>& v, int step) { return v.data() + size_t(step) * kLanes; }
   float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
@@ -336,18 +335,6 @@ void reduceSpanSums(const ScanGradParams& p, const Span& s, int t0, int T, Scrat
   }
 }
 
-// Between a (channels x states) slot at channel d0 and a block's (states x lanes) array.
-void toLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
-  std::fill(dst, dst + N * kLanes, 0.0f);
-  if (!src) return;
-  for (int c = 0; c < blk.width; ++c)
-    for (int n = 0; n < N; ++n) dst[n * kLanes + c] = src[c * N + n];
-}
-void fromLanes(const float* src, const BlockLanes& blk, int N, float* dst) {
-  for (int c = 0; c < blk.width; ++c)
-    for (int n = 0; n < N; ++n) dst[c * N + n] = src[n * kLanes + c];
-}
-
 void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w, Partials& part, int task) {
   const int N = p.states, GN = p.groups * N;
   const int t0 = chunk * p.chunkLength, T = std::min(p.length, t0 + p.chunkLength) - t0;
@@ -358,7 +345,7 @@ void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w
   for (int j = 0; j < s.blocks; ++j) {
     const BlockLanes blk = blockAt(p, s, j);
     const BlockConstants& k = w.k[size_t(j)];
-    toLanes(chunkStart(p, blk, chunk), blk, N, w.h0.data());
+    statesToLanes(chunkStart(p, blk, chunk), blk, N, w.h0.data());
     prepareBlock(p, blk, k, t0, T, w);
     float* g = w.perBlock(w.g, j);
     float* dA = w.perBlock(w.dA, j);
@@ -385,15 +372,15 @@ void backwardSpan(const ScanGradParams& p, const Span& s, Scratch& w, Partials& 
     const BlockLanes blk = blockAt(p, s, j);
     w.k[size_t(j)].load(p, blk);
     const float* dFinal = p.dFinalState ? static_cast<const float*>(p.dFinalState) + (int64_t(blk.b) * p.channels + blk.d0) * N : nullptr;
-    toLanes(dFinal, blk, N, w.perBlock(w.g, j));
+    statesToLanes(dFinal, blk, N, w.perBlock(w.g, j));
     std::fill(w.perBlock(w.dA, j), w.perBlock(w.dA, j) + N * kLanes, 0.0f);
   }
   for (int chunk = p.numChunks() - 1; chunk >= 0; --chunk) chunkBackward(p, s, chunk, w, part, task);
   for (int j = 0; j < s.blocks; ++j) {
     const BlockLanes blk = blockAt(p, s, j);
-    fromLanes(w.perBlock(w.dA, j), blk, N, part.dA.data() + (int64_t(blk.b) * p.channels + blk.d0) * N);
+    lanesToStates(w.perBlock(w.dA, j), blk, N, part.dA.data() + (int64_t(blk.b) * p.channels + blk.d0) * N);
     if (p.dInitialState)
-      fromLanes(w.perBlock(w.g, j), blk, N, static_cast<float*>(p.dInitialState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
+      lanesToStates(w.perBlock(w.g, j), blk, N, static_cast<float*>(p.dInitialState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
   }
 }
 

@@ -24,26 +24,13 @@ float* stateSlot(void* base, const ScanParams& p, int b, int chunk, int d) {
   return static_cast<float*>(base) + ((static_cast<int64_t>(b) * p.numChunks() + chunk) * p.channels + d) * p.states;
 }
 
-// Writes the block's state, held as (states x lanes), into a (channels x states) slot.
-void storeState(const float* h, const BlockLanes& blk, int N, float* dst /* points at channel d0 */) {
-  for (int c = 0; c < blk.width; ++c)
-    for (int n = 0; n < N; ++n) dst[c * N + n] = h[n * kLanes + c];
-}
-
-void loadState(const float* src /* channel d0, or null for zeros */, const BlockLanes& blk, int N, float* h) {
-  std::fill(h, h + N * kLanes, 0.0f);
-  if (!src) return;
-  for (int c = 0; c < blk.width; ++c)
-    for (int n = 0; n < N; ++n) h[n * kLanes + c] = src[c * N + n];
-}
-
 void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, float* h, float* bl,
                   float* cl) {
   const int N = p.states;
   const float* init = p.initialState
                           ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * N
                           : nullptr;
-  loadState(init, blk, N, h);
+  statesToLanes(init, blk, N, h);
   alignas(64) float u[kLanes], dt[kLanes], dtu[kLanes], y[kLanes], z[kLanes];
   int untilChunkEnd = p.chunkLength;
   for (int t = 0; t < p.length; ++t) {
@@ -93,12 +80,12 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
     storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
     const bool chunkEnd = --untilChunkEnd == 0 || t == p.length - 1;  // a count, not a division per step
     if (chunkEnd) {
-      if (p.chunkStates) storeState(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
+      if (p.chunkStates) lanesToStates(h, blk, N, stateSlot(p.chunkStates, p, blk.b, t / p.chunkLength, blk.d0));
       untilChunkEnd = p.chunkLength;
     }
   }
   if (p.finalState)
-    storeState(h, blk, N, static_cast<float*>(p.finalState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
+    lanesToStates(h, blk, N, static_cast<float*>(p.finalState) + (int64_t(blk.b) * p.channels + blk.d0) * N);
 }
 
 }  // namespace
