@@ -40,6 +40,20 @@ inline T expOfReduced(T r) {
   return p * r * r + r + 1.0f;
 }
 
+// log(1 + f) for f = m - 1, m in [sqrt(1/2), sqrt(2)) (Cephes' polynomial), for a float or a GCC vector.
+template <typename T>
+inline T logOfReduced(T f) {
+  T p = 7.0376836292e-2f * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  return f + f * f * (f * p - 0.5f);
+}
+
 inline float fastExp(float x) {
   x = std::min(std::max(x, -87.0f), 88.0f);
   // k = floor(x log2(e) + 1/2) through a truncating int conversion of a value made positive by +128 (x >= -87,
@@ -64,18 +78,7 @@ inline float fastLog(float x) {
   const bool big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
   m = big ? m * 0.5f : m;
   e = big ? e + 1.0f : e;
-  const float f = m - 1.0f, f2 = f * f;
-  float p = 7.0376836292e-2f;
-  p = p * f - 1.1514610310e-1f;
-  p = p * f + 1.1676998740e-1f;
-  p = p * f - 1.2420140846e-1f;
-  p = p * f + 1.4249322787e-1f;
-  p = p * f - 1.6668057665e-1f;
-  p = p * f + 2.0000714765e-1f;
-  p = p * f - 2.4999993993e-1f;
-  p = p * f + 3.3333331174e-1f;
-  const float r = f + f2 * (f * p - 0.5f);
-  return r + e * 0.693147180559945f;
+  return logOfReduced(m - 1.0f) + e * 0.693147180559945f;
 }
 
 // log1p(eps) for eps >= 0 as log(u) * eps / (u - 1), u = 1 + eps: exact for the rounding of u

@@ -37,18 +37,28 @@ inline Vec loadV(const float* p) {
 inline void storeV(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 inline Vec splat(float x) { return Vec{} + x; }
 
-// max(lo, x) and min(hi, x) as one instruction each. Written as `x < lo ? lo : x`, GCC emits a compare and a blend
+// min(hi, x) and max(lo, x) as one instruction each. Written as `x < lo ? lo : x`, GCC emits a compare and a blend
 // (it cannot prove the instruction's NaN rule harmless); the instructions return their second operand when either
 // is NaN, so with x second a NaN still comes through, as from the compare-and-select form.
-inline Vec clampV(Vec x, float lo, float hi) {
+inline Vec minV(float hi, Vec x) {
 #if defined(__AVX512F__)
-  return (Vec)_mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), (__m512)x));
+  return (Vec)_mm512_min_ps(_mm512_set1_ps(hi), (__m512)x);
 #elif defined(__AVX2__)
-  return (Vec)_mm256_min_ps(_mm256_set1_ps(hi), _mm256_max_ps(_mm256_set1_ps(lo), (__m256)x));
+  return (Vec)_mm256_min_ps(_mm256_set1_ps(hi), (__m256)x);
 #else
-  return (Vec)_mm_min_ps(_mm_set1_ps(hi), _mm_max_ps(_mm_set1_ps(lo), (__m128)x));
+  return (Vec)_mm_min_ps(_mm_set1_ps(hi), (__m128)x);
 #endif
 }
+inline Vec maxV(float lo, Vec x) {
+#if defined(__AVX512F__)
+  return (Vec)_mm512_max_ps(_mm512_set1_ps(lo), (__m512)x);
+#elif defined(__AVX2__)
+  return (Vec)_mm256_max_ps(_mm256_set1_ps(lo), (__m256)x);
+#else
+  return (Vec)_mm_max_ps(_mm_set1_ps(lo), (__m128)x);
+#endif
+}
+inline Vec clampV(Vec x, float lo, float hi) { return minV(hi, maxV(lo, x)); }
 
 // cpu::fastExp over the lanes (see cpu_math.h for the method and its error).
 inline Vec fastExpV(Vec x) {
@@ -59,6 +69,34 @@ inline Vec fastExpV(Vec x) {
   const Vec p = expOfReduced(r);
   const VecInts bits = (__builtin_convertvector(k, VecInts) + 127) << 23;
   return p * (Vec)bits;  // a same-size vector cast reinterprets the bits
+}
+
+// cpu::fastLog, fastLog1p, sigmoid and softplusWithSlope over the lanes, operation for operation (cpu_math.h).
+// The scalar forms inside a loop over a block's lanes vectorise too, but GCC keeps their clamps as compare + blend
+// and, with the outputs behind pointers that may alias, versions or splits the loop; these stay in registers.
+inline Vec fastLogV(Vec x) {
+  VecInts bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  Vec e = __builtin_convertvector(((bits >> 23) & 0xff) - 127, Vec);
+  bits = (bits & 0x007fffff) | 0x3f800000;  // mantissa in [1, 2)
+  Vec m;
+  std::memcpy(&m, &bits, sizeof m);
+  const VecInts big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
+  m = big ? m * 0.5f : m;
+  e = big ? e + 1.0f : e;
+  return logOfReduced(m - 1.0f) + e * 0.693147180559945f;
+}
+inline Vec fastLog1pV(Vec eps) {
+  const Vec u = 1.0f + eps, d = u - 1.0f;
+  const Vec viaLog = fastLogV(u) * (eps / maxV(1e-30f, d));
+  return d > 0.0f ? viaLog : eps;
+}
+inline Vec sigmoidV(Vec x) { return 1.0f / (1.0f + fastExpV(-x)); }
+inline Vec softplusWithSlopeV(Vec x, Vec* slope) {
+  const Vec e = fastExpV(minV(20.0f, x));
+  const VecInts linear = x > 20.0f;
+  *slope = linear ? splat(1.0f) : e / (1.0f + e);
+  return linear ? x : fastLog1pV(e);
 }
 
 }  // namespace CONTINUA_CPU_ISA

@@ -1,6 +1,7 @@
 #pragma once
 // Internals shared by the CPU forward, backward and step (not part of the public kernel interface).
 #include "kernels/cpu_math.h"
+#include "kernels/cpu_vec.h"
 #include "kernels/selective_scan.h"
 
 #include <vector>
@@ -35,6 +36,26 @@ inline void storeLanes(const float* src, int width, float* dst) {
     std::memcpy(dst, src, sizeof(float) * kLanes);
   else
     std::memcpy(dst, src, sizeof(float) * width);
+}
+
+// An output row of a block, stored past the caches (streaming stores) when the whole output is too big to be in
+// them when it is next read: an ordinary store first reads every line it writes (for ownership), so a large
+// output costs twice its size in memory traffic (measured: the backward's du/ddelta/dz rows were ~15% of it at
+// B16 L512 D256). A small one stays cached for the autograd op that reads it next. The caller fences (_mm_sfence)
+// before its outputs are read.
+constexpr int64_t kStreamedOutputBytes = int64_t(4) << 20;
+inline bool streamsOutput(int64_t elements) { return elements * int64_t(sizeof(float)) >= kStreamedOutputBytes; }
+inline void outputLanes(const float* src, int width, float* dst, bool stream) {
+  if (!stream || width != kLanes || (reinterpret_cast<uintptr_t>(dst) & 63) != 0) return storeLanes(src, width, dst);
+  for (int v = 0; v < kLanes; v += kVecLanes) {
+#if defined(__AVX512F__)
+    _mm512_stream_ps(dst + v, _mm512_loadu_ps(src + v));
+#elif defined(__AVX2__)
+    _mm256_stream_ps(dst + v, _mm256_loadu_ps(src + v));
+#else
+    _mm_stream_ps(dst + v, _mm_loadu_ps(src + v));
+#endif
+  }
 }
 
 // dst[c] += src[c] over the block's lanes (per-block partial sums of dD and the delta bias).
@@ -111,14 +132,13 @@ inline int blocksPerBatch(const ScanParams& p) { return (p.channels + kLanes - 1
 // nor its derivative again).
 inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
                        float* slope = nullptr) {
-  alignas(64) float raw[kLanes], unused[kLanes];
+  alignas(64) float raw[kLanes];
   loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
-  for (int c = 0; c < kLanes; ++c) raw[c] += k.bias[c];
-  float* s = slope ? slope : unused;
-  if (p.deltaSoftplus) {
-    for (int c = 0; c < kLanes; ++c) dt[c] = softplusWithSlope(raw[c], &s[c]);
-  } else {
-    for (int c = 0; c < kLanes; ++c) { dt[c] = raw[c]; s[c] = 1.0f; }
+  for (int v = 0; v < kLanes; v += kVecLanes) {
+    const Vec x = loadV(raw + v) + loadV(k.bias + v);
+    Vec s = splat(1.0f);
+    storeV(dt + v, p.deltaSoftplus ? softplusWithSlopeV(x, &s) : x);
+    if (slope) storeV(slope + v, s);
   }
 }
 

@@ -179,19 +179,24 @@ void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
     loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
     deltaLanes(p, blk, k, t, Scratch::row(w.dt, i), Scratch::row(w.slope, i));
     loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
-    if (p.z) {
-      loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      float* dzPerY = Scratch::row(w.dzPerY, i);
-      for (int c = 0; c < kLanes; ++c) {
-        const float sg = sigmoid(z[c]);
-        dzPerY[c] = dy[c] * sg * (1.0f + z[c] * (1.0f - sg));
-        dy[c] *= z[c] * sg;
-      }
-    }
+    if (p.z) loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+    float* dzPerY = Scratch::row(w.dzPerY, i);
     float* y = Scratch::row(w.y, i);
     float* du = Scratch::row(w.du, i);
     float* ddt = Scratch::row(w.ddt, i);
-    for (int c = 0; c < kLanes; ++c) { y[c] = k.D[c] * u[c]; du[c] = k.D[c] * dy[c]; ddt[c] = 0.0f; }
+    for (int v = 0; v < kLanes; v += kVecLanes) {
+      Vec dyv = loadV(dy + v);
+      if (p.z) {  // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
+        const Vec zv = loadV(z + v), sg = sigmoidV(zv);
+        storeV(dzPerY + v, dyv * sg * (1.0f + zv * (1.0f - sg)));
+        dyv *= zv * sg;
+        storeV(dy + v, dyv);
+      }
+      const Vec Dv = loadV(k.D + v);
+      storeV(y + v, Dv * loadV(u + v));
+      storeV(du + v, Dv * dyv);
+      storeV(ddt + v, Vec{});
+    }
   }
 }
 
@@ -295,27 +300,35 @@ void blockTiles(const ScanParams& p, const BlockConstants& k, const BC& bc, cons
 
 // After every tile: the gate's dz (it needs the whole y), du, ddelta through softplus' slope, and dD, dbias.
 void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
-  float* dD = part.dD.data() + int64_t(blk.b) * p.channels + blk.d0;
-  float* dBias = part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0;
-  alignas(64) float dz[kLanes], dyu[kLanes], ddt[kLanes];
+  constexpr int kVecs = kLanes / kVecLanes;
+  Vec dD[kVecs] = {}, dBias[kVecs] = {};  // the chunk's sums in registers: through memory, each step waits on the last
+  alignas(64) float dz[kLanes], ddt[kLanes];
+  const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels);
   for (int i = 0; i < T; ++i) {
     const int64_t row = (int64_t(blk.b) * p.length + t0 + i) * p.channels + blk.d0;
-    if (p.z) {
-      const float* y = Scratch::row(w.y, i);
-      const float* dzPerY = Scratch::row(w.dzPerY, i);
-      for (int c = 0; c < kLanes; ++c) dz[c] = dzPerY[c] * y[c];
-      storeLanes(dz, blk.width, static_cast<float*>(p.dz) + row);
-    }
-    storeLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row);
+    const float* y = Scratch::row(w.y, i);
+    const float* dzPerY = Scratch::row(w.dzPerY, i);
     const float* dy = Scratch::row(w.dy, i);
     const float* u = Scratch::row(w.u, i);
     const float* slope = Scratch::row(w.slope, i);
     const float* ddtSum = Scratch::row(w.ddt, i);
-    for (int c = 0; c < kLanes; ++c) { dyu[c] = dy[c] * u[c]; ddt[c] = ddtSum[c] * slope[c]; }
-    addLanes(dyu, blk.width, dD);
-    addLanes(ddt, blk.width, dBias);
-    storeLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row);
+    for (int v = 0; v < kVecs; ++v) {
+      const int c = v * kVecLanes;
+      if (p.z) storeV(dz + c, loadV(dzPerY + c) * loadV(y + c));
+      const Vec ddtv = loadV(ddtSum + c) * loadV(slope + c);
+      storeV(ddt + c, ddtv);
+      dD[v] += loadV(dy + c) * loadV(u + c);
+      dBias[v] += ddtv;
+    }
+    if (p.z) outputLanes(dz, blk.width, static_cast<float*>(p.dz) + row, stream);
+    outputLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row, stream);
+    outputLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row, stream);
   }
+  alignas(64) float sums[kLanes];  // padded lanes summed zeros (their u, dy and slope are zero)
+  for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dD[v]);
+  addLanes(sums, blk.width, part.dD.data() + int64_t(blk.b) * p.channels + blk.d0);
+  for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dBias[v]);
+  addLanes(sums, blk.width, part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0);
 }
 
 // The span's lane sums of dB_t/dC_t over the chunk, one horizontal sum per (t, state), into the task's partials.
@@ -438,6 +451,7 @@ void scanBackwardCpu(const ScanGradParams& p) {
     w.size(std::min(p.chunkLength, p.length), p.states, std::min(kSpanBlocks, blocksPerBatch(p)));
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < tasks; ++task) backwardSpan(p, spanOf(p, task), w, part, task);
+    _mm_sfence();  // outputLanes' streaming stores are weakly ordered: complete them before anyone reads the outputs
   }
   reducePartials(p, part);
 }

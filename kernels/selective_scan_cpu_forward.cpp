@@ -75,7 +75,10 @@ void forwardBlock(const ScanParams& p, const BlockLanes& blk, const BlockConstan
     }
     if (p.z) {
       loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-      for (int c = 0; c < kLanes; ++c) y[c] = y[c] * z[c] / (1.0f + fastExp(-z[c]));
+      for (int v = 0; v < kLanes; v += kVecLanes) {
+        const Vec zv = loadV(z + v);
+        storeV(y + v, loadV(y + v) * zv / (1.0f + fastExpV(-zv)));
+      }
     }
     storeLanes(y, blk.width, static_cast<float*>(p.out) + blk.b * p.outStride.batch + t * p.outStride.time + blk.d0);
     const bool chunkEnd = --untilChunkEnd == 0 || t == p.length - 1;  // a count, not a division per step

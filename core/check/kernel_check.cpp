@@ -147,6 +147,10 @@ std::vector<ScanCase> standardScanCases() {
   // 19 blocks of 16 channels, the last one partial: the CPU forward walks spans of several blocks, the backward
   // spans of up to 8 (8 + 8 + 3 here), and group boundaries (every 100 channels) fall inside blocks.
   add("D=300 spans of blocks, groups=3", 1, 70, 300, 16, 3, true);
+  // Outputs of >= 4 MiB, which the CPU backward stores past the caches: rows 64-byte aligned (every 8th here) and
+  // full blocks go through streaming stores, the rest and the last block (6 channels) through ordinary ones.
+  add("streamed outputs B=4 L=256 D=1030", 4, 256, 1030, 4, 1, false);
+  cases.back().checksReference = false;
   ScanCase plain;
   plain.name = "no z/D/bias, no softplus";
   plain.batch = 2; plain.length = 29; plain.channels = 17; plain.states = 16;
