@@ -67,18 +67,23 @@ inline float fastExp(float x) {
   return p * scale;
 }
 
-// Natural log for x > 0 (normal numbers): exponent from the bits, Cephes' polynomial on the mantissa.
-inline float fastLog(float x) {
-  int32_t bits;
+// Natural log for x > 0 (normal numbers): exponent from the bits, Cephes' polynomial on the mantissa. T is a float
+// or a GCC vector of floats (cpu_vec.h), I the same-size integer type and toFloat its conversion to T.
+template <typename T, typename I, typename ToFloat>
+inline T fastLogOf(T x, ToFloat toFloat) {
+  I bits;
   std::memcpy(&bits, &x, sizeof bits);
-  float e = static_cast<float>(((bits >> 23) & 0xff) - 127);
+  T e = toFloat(((bits >> 23) & 0xff) - 127);
   bits = (bits & 0x007fffff) | 0x3f800000;  // mantissa in [1, 2)
-  float m;
+  T m;
   std::memcpy(&m, &bits, sizeof m);
-  const bool big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
+  const auto big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
   m = big ? m * 0.5f : m;
   e = big ? e + 1.0f : e;
   return logOfReduced(m - 1.0f) + e * 0.693147180559945f;
+}
+inline float fastLog(float x) {
+  return fastLogOf<float, int32_t>(x, [](int32_t i) { return static_cast<float>(i); });
 }
 
 // log1p(eps) for eps >= 0 as log(u) * eps / (u - 1), u = 1 + eps: exact for the rounding of u

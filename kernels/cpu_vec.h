@@ -75,16 +75,7 @@ inline Vec fastExpV(Vec x) {
 // The scalar forms inside a loop over a block's lanes vectorise too, but GCC keeps their clamps as compare + blend
 // and, with the outputs behind pointers that may alias, versions or splits the loop; these stay in registers.
 inline Vec fastLogV(Vec x) {
-  VecInts bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  Vec e = __builtin_convertvector(((bits >> 23) & 0xff) - 127, Vec);
-  bits = (bits & 0x007fffff) | 0x3f800000;  // mantissa in [1, 2)
-  Vec m;
-  std::memcpy(&m, &bits, sizeof m);
-  const VecInts big = m > 1.41421356f;  // recentre to [sqrt(1/2), sqrt(2)) for accuracy
-  m = big ? m * 0.5f : m;
-  e = big ? e + 1.0f : e;
-  return logOfReduced(m - 1.0f) + e * 0.693147180559945f;
+  return fastLogOf<Vec, VecInts>(x, [](VecInts i) { return __builtin_convertvector(i, Vec); });
 }
 inline Vec fastLog1pV(Vec eps) {
   const Vec u = 1.0f + eps, d = u - 1.0f;
