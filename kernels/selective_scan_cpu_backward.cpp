@@ -324,7 +324,7 @@ void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, 
     outputLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row, stream);
     outputLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row, stream);
   }
-  alignas(64) float sums[kLanes];  // padded lanes summed zeros (their u, dy and slope are zero)
+  alignas(64) float sums[kLanes];
   for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dD[v]);
   addLanes(sums, blk.width, part.dD.data() + int64_t(blk.b) * p.channels + blk.d0);
   for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dBias[v]);
