@@ -88,6 +88,15 @@ struct Scratch {
   float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
 };
 
+// The calling thread's scratch, kept between calls. Out of line on purpose: with the thread_local object in
+// sight, GCC specialised the passes for it and recomputed its address (a __tls_get_addr call in this PIC code,
+// with every vector register spilled around it) several times per step; through an opaque reference it is a
+// pointer like any other.
+__attribute__((noinline)) Scratch& threadScratch() {
+  static thread_local Scratch w;
+  return w;
+}
+
 const float* chunkStart(const ScanParams& p, const BlockLanes& blk, int chunk) {
   if (chunk == 0) {
     return p.initialState ? static_cast<const float*>(p.initialState) + (int64_t(blk.b) * p.channels + blk.d0) * p.states
@@ -447,7 +456,7 @@ void scanBackwardCpu(const ScanGradParams& p) {
 #pragma omp parallel num_threads(p.numThreads)
   {
     FlushDenormals ftz;
-    static thread_local Scratch w;
+    Scratch& w = threadScratch();
     w.size(std::min(p.chunkLength, p.length), p.states, std::min(kSpanBlocks, blocksPerBatch(p)));
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < tasks; ++task) backwardSpan(p, spanOf(p, task), w, part, task);
