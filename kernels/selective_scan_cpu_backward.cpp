@@ -147,11 +147,14 @@ struct PerLaneBC {
 
 // Where the lane products of dB_t[n] and dC_t[n] go: the span's lane sums when the whole span reads one group
 // (one horizontal sum per (t, n) later), else straight into each lane's own group of the task's partial rows.
+// The span's first block writes each lane sum once (every (step, state, lane) belongs to exactly one tile), so
+// it stores instead of adding and the sums need no clearing first.
+template <bool kFirstBlock>
 struct SpanLaneSums {
   float* sumB;
   float* sumC;
   int N;
-  static void add(float* q, Vec v) { storeV(q, loadV(q) + v); }
+  static void add(float* q, Vec v) { storeV(q, kFirstBlock ? v : loadV(q) + v); }
   void addB(int i, int n, int lane0, Vec v) const { add(sumB + (size_t(i) * N + n) * kLanes + lane0, v); }
   void addC(int i, int n, int lane0, Vec v) const { add(sumC + (size_t(i) * N + n) * kLanes + lane0, v); }
 };
@@ -360,10 +363,6 @@ void reduceSpanSums(const ScanGradParams& p, const Span& s, int t0, int T, Scrat
 void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w, Partials& part, int task) {
   const int N = p.states, GN = p.groups * N;
   const int t0 = chunk * p.chunkLength, T = std::min(p.length, t0 + p.chunkLength) - t0;
-  if (s.group >= 0) {
-    std::fill(w.sumB.begin(), w.sumB.begin() + size_t(T) * N * kLanes, 0.0f);
-    std::fill(w.sumC.begin(), w.sumC.begin() + size_t(T) * N * kLanes, 0.0f);
-  }
   for (int j = 0; j < s.blocks; ++j) {
     const BlockLanes blk = blockAt(p, s, j);
     const BlockConstants& k = w.k[size_t(j)];
@@ -372,8 +371,11 @@ void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w
     float* g = w.perBlock(w.g, j);
     float* dA = w.perBlock(w.dA, j);
     if (s.group >= 0) {
-      blockTiles(p, k, OneGroupBC(p, blk.b, k.groupOffset[0]), SpanLaneSums{w.sumB.data(), w.sumC.data(), N}, t0, T, w,
-                 g, dA);
+      const OneGroupBC bc(p, blk.b, k.groupOffset[0]);
+      if (j == 0)
+        blockTiles(p, k, bc, SpanLaneSums<true>{w.sumB.data(), w.sumC.data(), N}, t0, T, w, g, dA);
+      else
+        blockTiles(p, k, bc, SpanLaneSums<false>{w.sumB.data(), w.sumC.data(), N}, t0, T, w, g, dA);
     } else {
       float* dBrows = part.dB.data() + (int64_t(task) * p.length + t0) * GN;
       float* dCrows = part.dC.data() + (int64_t(task) * p.length + t0) * GN;
