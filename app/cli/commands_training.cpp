@@ -116,7 +116,7 @@ void registerTrainingCommands(CLI::App& app) {
   cmd->add_option("--preset", run->preset, "Named preset (see `presets`)");
   cmd->add_option("--set", run->sets, "Override a field: key=value (repeatable)");
   cmd->add_option("--device", run->device, "cpu or cuda");
-  cmd->add_option("--threads", run->threads, "Intra-op CPU threads");
+  cmd->add_option("--threads", run->threads, "Intra-op CPU threads (default: the experiment's `threads`, whose 0 chooses by the training step's size)");
   run->distributed.add(cmd);
   addDatabaseOption(cmd, run->db);
   cmd->callback([run] { run->run(); });

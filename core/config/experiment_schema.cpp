@@ -24,7 +24,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("seed", I, 0, "Seed of everything random in the run (episodes, init, dropout)", 0, 2147483647),
       f("sweep", S, "", "The sweep this run belongs to (set by `continua-cli sweep`; empty for a single run)"),
       f("device", C, "cpu", "Where to train", 0, 0, {"cpu", "cuda"}),
-      f("threads", I, 1, "Intra-op CPU threads (1 measured fastest for small models on 2 cores)", 1, 256),
+      f("threads", I, 0, "Intra-op CPU threads; 0: chosen by the training step's size (1 for small steps, else every CPU the run may use; docs/DECISIONS.md)", 0, 256),
 
       f("task.family", C, "mcl", "Meta-continual learning episodes or in-context learning prompts", 0, 0, {"mcl", "icl"}),
       f("task.target", C, "classification", "MCL target: class labels, or sine-wave regression", 0, 0, {"classification", "sine"}),

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <csignal>
@@ -46,8 +47,20 @@ std::set<std::pair<std::string, int64_t>> finishedRuns(const std::string& databa
   return done;
 }
 
-// Starts `cli run FILE --db DB` with its output in `logFile`; returns the child's pid.
-pid_t startRun(const std::string& cli, const std::string& file, const std::string& database, const std::string& logFile) {
+// This process's environment with CONTINUA_CONCURRENT_RUNS set to `runs`: a run whose `threads` is 0 (auto)
+// then takes its share of the CPUs, not all of them (core/train/thread_choice.h).
+std::vector<std::string> runEnvironment(int runs) {
+  std::vector<std::string> env;
+  const std::string key = "CONTINUA_CONCURRENT_RUNS=";
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, key.c_str(), key.size()) != 0) env.emplace_back(*e);
+  env.push_back(key + std::to_string(std::max(1, runs)));
+  return env;
+}
+
+// Starts `cli run FILE --db DB` with its output in `logFile`, one of `concurrent` runs; returns the child's pid.
+pid_t startRun(const std::string& cli, const std::string& file, const std::string& database, const std::string& logFile,
+               int concurrent) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -57,8 +70,12 @@ pid_t startRun(const std::string& cli, const std::string& file, const std::strin
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env = runEnvironment(concurrent);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, cli.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, cli.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw StoreError("cannot start " + cli + " for " + file + ": " + std::strerror(rc));
   return pid;
@@ -102,7 +119,7 @@ LocalSweepResult runSweepLocally(const Sweep& sweep, const LocalSweepOptions& o)
     }
     while (!stopping && next < todo.size() && int(running.size()) < std::max(1, o.workers)) {
       const size_t i = todo[next++];
-      running[startRun(o.cli, files[i], o.database, result.folder + "/point-" + std::to_string(i) + ".log")] = i;
+      running[startRun(o.cli, files[i], o.database, result.folder + "/point-" + std::to_string(i) + ".log", o.workers)] = i;
     }
     if (stopping && running.empty()) break;
     int status = 0;

@@ -7,6 +7,7 @@
 #include "core/train/optimizer.h"
 #include "core/util/fault_injection.h"
 #include "core/train/task_runner.h"
+#include "core/train/thread_choice.h"
 #include "core/util/environment.h"
 #include "core/util/errors.h"
 
@@ -56,6 +57,16 @@ double learningRate(const json& o, int64_t step, int64_t total) {
 
 void setLearningRate(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+// Applies the run's intra-op thread count (core/train/thread_choice.h: the experiment's `threads`, or for 0 a
+// choice by the training step's size) and returns it.
+int applyThreadChoice(const json& config, TaskRunner& runner) {
+  const ModelFacts f = runner.facts();
+  const double stepFlops = trainingStepFlops(f.contextTokens, f.flopsPerToken, config["optim"]["batch_size"].get<int64_t>());
+  const int threads = chooseThreadCount(config["threads"], stepFlops, usableCpus());
+  setThreadCount(threads);
+  return threads;
 }
 
 json environmentJson(const std::string& device, int64_t seed) {
@@ -169,6 +180,7 @@ TrainResult Trainer::run(const json& userConfig) {
     throw ConfigError("device: 'cuda' was asked for but LibTorch sees no CUDA GPU (use device = cpu)");
   if (device.is_cpu()) requireFitsInMemory(config, availableMemoryBytes());
   auto probe = makeTaskRunner(config, device);  // fail on bad data before a run record exists
+  applyThreadChoice(config, *probe);             // before the environment, which records the count
   json environment = environmentJson(config["device"], config["seed"]);
   environment["ranks"] = m_group ? m_group->size() : 1;
   const int64_t id = store.createRun(config["name"], config, probe->modelName(), probe->taskName(), environment,
@@ -200,11 +212,11 @@ TrainResult Trainer::follow() {
   try {
     const json config = json::parse(m_group->fetch("config"));
     const json start = json::parse(m_group->fetch("start"));
-    setThreadCount(config["threads"]);
     const uint64_t seed = config["seed"];
     torch::manual_seed(seed);  // the same initial weights as rank 0
     const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
     auto runner = makeTaskRunner(config, device);
+    applyThreadChoice(config, *runner);
     auto optimizer = makeOptimizer(config["optim"], runner->module().parameters());
     int64_t done = start["step"];
     if (!start["checkpoint"].get<std::string>().empty()) {
@@ -245,11 +257,11 @@ TrainResult Trainer::execute(RunStore& store, int64_t runId, const json& config,
     }
   };
   try {
-    setThreadCount(config["threads"]);
     const uint64_t seed = config["seed"];
     torch::manual_seed(seed);
     const torch::Device device(config["device"] == "cuda" ? torch::kCUDA : torch::kCPU);
     auto runner = makeTaskRunner(config, device);
+    applyThreadChoice(config, *runner);
     auto optimizer = makeOptimizer(config["optim"], runner->module().parameters());
     auto gen = at::detail::createCPUGenerator(seed);
     at::Generator defaultGen = at::detail::getDefaultCPUGenerator();

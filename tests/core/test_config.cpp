@@ -3,6 +3,7 @@
 #include "core/config/experiment_schema.h"
 #include "core/config/sweep.h"
 #include "core/train/distributed.h"
+#include "core/train/thread_choice.h"
 #include "core/train/trainer.h"
 #include "core/util/errors.h"
 
@@ -13,9 +14,60 @@
 using namespace continua::core;
 using nlohmann::json;
 
+// Sets an environment variable for the scope, restoring its earlier value (or its absence) after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const QByteArray& value) : m_name(name), m_had(qEnvironmentVariableIsSet(name)), m_old(qgetenv(name)) {
+    qputenv(name, value);
+  }
+  ~ScopedEnv() { m_had ? (void)qputenv(m_name, m_old) : (void)qunsetenv(m_name); }
+
+ private:
+  const char* m_name;
+  bool m_had;
+  QByteArray m_old;
+};
+
 class TestConfig : public QObject {
   Q_OBJECT
  private slots:
+  // `threads` 0 chooses by the training step's size; a given count is kept whatever the size.
+  void threadCountFollowsTheStepSize() {
+    QCOMPARE(chooseThreadCount(3, 1e3, 8), 3);
+    QCOMPARE(chooseThreadCount(1, 1e12, 8), 1);
+    QCOMPARE(chooseThreadCount(0, kThreadedStepFlops / 2, 8), 1);
+    QCOMPARE(chooseThreadCount(0, kThreadedStepFlops * 2, 8), 8);
+    QCOMPARE(chooseThreadCount(0, kThreadedStepFlops * 2, 0), 1);
+    // The quick-start's Mamba, 10 tasks x (5 shots + 2 queries), batch 8: past the threshold; 5 tasks: below it.
+    QVERIFY(trainingStepFlops(70, 160896, 8) > kThreadedStepFlops);
+    QVERIFY(trainingStepFlops(35, 160896, 8) < kThreadedStepFlops);
+  }
+
+  // Runs started together share the CPUs: a local sweep's CONTINUA_CONCURRENT_RUNS, else LOCAL_WORLD_SIZE.
+  void concurrentRunsShareTheCpus() {
+    ScopedEnv noSweep("CONTINUA_CONCURRENT_RUNS", ""), noRanks("LOCAL_WORLD_SIZE", "");
+    const int all = usableCpus();
+    QVERIFY(all >= 1);
+    {
+      ScopedEnv two("CONTINUA_CONCURRENT_RUNS", "2");
+      QCOMPARE(usableCpus(), std::max(1, all / 2));
+    }
+    {
+      ScopedEnv many("CONTINUA_CONCURRENT_RUNS", "100000");
+      QCOMPARE(usableCpus(), 1);
+    }
+    {
+      ScopedEnv junk("CONTINUA_CONCURRENT_RUNS", "two");
+      QCOMPARE(usableCpus(), all);
+    }
+    {
+      ScopedEnv ranks("LOCAL_WORLD_SIZE", QByteArray::number(all));
+      QCOMPARE(usableCpus(), 1);
+      ScopedEnv sweep("CONTINUA_CONCURRENT_RUNS", "1");  // the sweep's count comes first
+      QCOMPARE(usableCpus(), all);
+    }
+  }
+
   void defaultsAreValid() { QVERIFY(validateExperiment(defaultExperiment()).empty()); }
 
   void everyPresetIsValid() {

@@ -4,6 +4,7 @@
 #include "core/store/run_groups.h"
 #include "core/store/run_store.h"
 #include "core/train/task_runner.h"
+#include "core/train/thread_choice.h"
 #include "core/train/trainer.h"
 
 #include "tiny_experiment.h"
@@ -20,6 +21,17 @@ using nlohmann::json;
 namespace {
 
 json tinyConfig(int steps) { return continua::test::tinyExperiment(steps, 7); }
+
+// One step of the quick-start's model on 20-task episodes, `threads` 0: ~1.7 GFLOP per forward step, far past
+// the size from which a run takes every CPU it may use (core/train/thread_choice.h).
+json largeConfig() {
+  json c = tinyConfig(1);
+  c["threads"] = 0;
+  c["model"] = {{"family", "mamba"}, {"d_model", 64}, {"layers", 2}, {"d_state", 16}};
+  c["episode"] = {{"tasks", 20}, {"shots", 5}, {"test_shots", 2}};
+  c["optim"]["batch_size"] = 16;
+  return c;
+}
 
 // Cancels the run once it reaches a given step.
 struct CancelAt : TrainingObserver {
@@ -96,7 +108,40 @@ class TestTraining : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
 
+  // `sweep run --workers 2` of `base` over `grid` and seeds 0 and 1 into `db`; returns what it printed.
+  QString runSweep(const std::string& name, const json& base, const json& grid, const QString& db) {
+    const QString file = m_dir.filePath(QString::fromStdString(name) + ".json");
+    writeJsonFile(m_dir.filePath(QString::fromStdString(name) + "-base.json"), base);
+    writeJsonFile(file, {{"name", name}, {"experiment", name + "-base.json"}, {"grid", grid}, {"seeds", {0, 1}}});  // relative to the sweep file
+    QProcess child;
+    child.start(CONTINUA_CLI_PATH, {"sweep", "run", file, "--workers", "2", "--db", db});
+    if (!child.waitForFinished(300000)) return "timed out";
+    const QString out = child.readAllStandardOutput();
+    if (child.exitCode() != 0) return "failed: " + out + child.readAllStandardError();
+    return out;
+  }
+
+  // The thread count the run with this configuration recorded in its environment.
+  int recordedThreads(const json& config, const QString& db) {
+    TrainingObserver quiet;
+    Trainer trainer(db.toStdString(), quiet);
+    const TrainResult r = trainer.run(config);
+    return RunStore(db.toStdString(), true).getRun(r.runId)->environment["threads"].get<int>();
+  }
+
  private slots:
+  // A run records the thread count it trained with: `threads` as given, and for 0 the count chosen by the step's
+  // size (core/train/thread_choice.h). Before the choice, the environment was read before the count was applied.
+  void environmentRecordsTheThreadsTheRunUsed() {
+    json given = tinyConfig(1);
+    given["threads"] = 2;
+    QCOMPARE(recordedThreads(given, m_dir.filePath("threads-given.db")), 2);
+    json small = tinyConfig(1);
+    small["threads"] = 0;
+    QCOMPARE(recordedThreads(small, m_dir.filePath("threads-small.db")), 1);
+    QCOMPARE(recordedThreads(largeConfig(), m_dir.filePath("threads-large.db")), usableCpus());
+  }
+
   void resumeReproducesTheUninterruptedRun() {
     const std::string db = m_dir.filePath("resume.db").toStdString();
     TrainingObserver quiet;
@@ -173,25 +218,10 @@ class TestTraining : public QObject {
   // `sweep run --workers 2`: every run of the sweep finished in the database under the sweep's name, grouped by
   // configuration; running it again starts nothing.
   void sweepRunsLocallyAndCompletesOnlyWhatIsLeft() {
-    const QString db = m_dir.filePath("sweep.db"), file = m_dir.filePath("sweep.json");
-    QFile base(m_dir.filePath("sweep-base.json"));
-    QVERIFY(base.open(QIODevice::WriteOnly));
-    base.write(QByteArray::fromStdString(tinyConfig(6).dump()));
-    base.close();
-    const json spec = {{"name", "tiny-sweep"}, {"experiment", "sweep-base.json"},  // relative to the sweep file
-                       {"grid", {{"selectivity.lambda", {0, 1}}}}, {"seeds", {0, 1}}};
-    QFile f(file);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(QByteArray::fromStdString(spec.dump()));
-    f.close();
-    for (int pass = 0; pass < 2; ++pass) {
-      QProcess child;
-      child.start(CONTINUA_CLI_PATH, {"sweep", "run", file, "--workers", "2", "--db", db});
-      QVERIFY(child.waitForFinished(300000));
-      const QString out = child.readAllStandardOutput();
-      QVERIFY2(child.exitCode() == 0, qPrintable(out + child.readAllStandardError()));
-      QVERIFY2(out.contains(pass == 0 ? "4 of 4 runs to do" : "0 of 4 runs to do"), qPrintable(out));
-    }
+    const QString db = m_dir.filePath("sweep.db");
+    const json grid = {{"selectivity.lambda", {0, 1}}};
+    QVERIFY2(runSweep("tiny-sweep", tinyConfig(6), grid, db).contains("4 of 4 runs to do"), "first pass");
+    QVERIFY2(runSweep("tiny-sweep", tinyConfig(6), grid, db).contains("0 of 4 runs to do"), "second pass");
     RunStore store(db.toStdString(), true);
     RunFilter f2;
     f2.sweep = "tiny-sweep";
@@ -199,6 +229,16 @@ class TestTraining : public QObject {
     QCOMPARE(int(runs.size()), 4);
     for (const auto& r : runs) QCOMPARE(QString::fromStdString(r.status), QString("finished"));
     QCOMPARE(int(groupRuns(store, f2, {"test/accuracy"}).size()), 2);
+  }
+
+  // Runs a sweep starts two at a time share the CPUs: with `threads` 0 and a step past the threshold, each takes
+  // half of what one run alone would (core/train/thread_choice.h).
+  void sweepRunsShareTheCpus() {
+    const QString db = m_dir.filePath("sweep-threads.db");
+    QVERIFY(runSweep("threads-sweep", largeConfig(), {{"selectivity.lambda", {0, 1}}}, db).contains("4 of 4 runs to do"));
+    RunStore store(db.toStdString(), true);
+    for (const auto& r : store.listRuns())
+      QCOMPARE(store.getRun(r.id)->environment["threads"].get<int>(), std::max(1, usableCpus() / 2));
   }
 
   // Two Gloo ranks on loopback train a few hundred steps to the parameters of one process trained on the
