@@ -218,6 +218,26 @@ void printUpdates(const TrainBenchOptions& o, const std::vector<std::string>& fa
 
 }  // namespace
 
+namespace {
+
+// What more threads buy: each cell's episodes/s over the same cell at the first thread count, taken within each
+// round (the two ran minutes apart at most). core/train/thread_choice.h sets the default thread count from this.
+void printThreadGains(const TrainBenchOptions& o, const std::vector<TrainCell>& cells, std::ostream& out) {
+  if (o.threads.size() < 2) return;
+  TextTable gains({"model", "lambda", "tasks", "threads", "episodes/s vs " + std::to_string(o.threads.front()) + " thread(s)"});
+  for (const auto& base : cells) {
+    if (base.threads != o.threads.front() || !base.ok()) continue;
+    for (size_t i = 1; i < o.threads.size(); ++i)
+      if (const TrainCell* more = find(cells, base.model, base.tasks, o.threads[i], base.lambda))
+        gains.addRow({base.model, fmt(base.lambda, 0), std::to_string(base.tasks), std::to_string(o.threads[i]),
+                      ratioText(*more, base, throughputOf, 0)});
+  }
+  out << "\n";
+  gains.print(out);
+}
+
+}  // namespace
+
 json benchConfig(const std::string& family, int64_t tasks) {
   json c = presetExperiment("quickstart");
   c["model"]["family"] = family;
@@ -277,6 +297,7 @@ int runTrainBenchmark(const TrainBenchOptions& o, std::ostream& out) {
     out << "\n";
     ratio.print(out);
   }
+  printThreadGains(o, cells, out);
   if (!o.quick) printUpdates(o, families, out, results);
   if (!o.ranks.empty()) printRankScaling(o, families, out, results);
   if (o.stream) printStreaming(o, baseline, out, results);

@@ -97,7 +97,7 @@ const std::vector<Preset>& paperPresets() {
   static const std::vector<Preset> p{
       // MambaCL's method is Mamba *with* the selectivity regulariser: without it this Mamba escapes its plateau
       // on some seeds only (0.30 +- 0.18 over 3 seeds against 0.73 +- 0.02 with it, docs/RESULTS.md).
-      {"quickstart", "MambaCL at a small scale: Mamba with selectivity regularisation on synthetic-prototype MCL (10 tasks x 5 shots), about a minute on 2 CPU cores",
+      {"quickstart", "MambaCL at a small scale: Mamba with selectivity regularisation on synthetic-prototype MCL (10 tasks x 5 shots), under a minute on 2 CPU cores",
        {{"name", "quickstart"}, {"model", {{"family", "mamba"}, {"d_model", 64}, {"layers", 2}}},
         {"task", {{"token_format", "joint"}}},  // label_vocab 0: as many labels as the longest sweep (100 tasks) needs
         {"selectivity", {{"lambda", 1.0}}},

@@ -2,17 +2,18 @@
 // How many intra-op CPU threads a run uses. `threads` > 0 in the experiment is taken as given; 0 (the default,
 // "auto") is chosen here from the size of a training step and the CPUs the process may use.
 //
-// Measured (docs/RESULTS.md §3, `bench train --threads 1,2`, 2-core AMD EPYC): a second thread made small steps
-// slower — 1 to 5 tasks of the quick-start's episode, up to 60 MFLOP per forward, 10-20% fewer episodes/s for
-// Mamba and the Transformer alike — and every larger one faster: +22-33% at 10 tasks (90-131 MFLOP), +43-54%
-// at 20 to 80. Below the threshold, between the two, a run takes one thread; above it, all it may use.
+// Measured (docs/RESULTS.md §3, `bench train --threads 1,2 --rounds 7`, 2-core AMD EPYC, medians of per-round
+// ratios): what a second thread buys grows with the step — nothing at 1 task of the quick-start's episode (9-11
+// MFLOP per forward step: Mamba 1.07, the Transformer 0.99), +7-11% at 2 tasks (18-23 MFLOP), +24-37% from 5 to
+// 10 tasks, +43-54% at 20 to 80 — and a tiny test experiment (0.3 MFLOP) ran 1-18% slower on two. So a run takes
+// one thread below the 1-task size and every CPU it may use above it.
 #include <cstdint>
 
 namespace continua::core {
 
 // Forward FLOPs of one training step (tokens per sequence x FLOPs per token x sequences) from which a second
 // thread paid for itself in the measurement above.
-constexpr double kThreadedStepFlops = 75e6;
+constexpr double kThreadedStepFlops = 12e6;
 
 // The CPUs this process may run on (its affinity mask, so `taskset`, cgroups' cpusets and Slurm's
 // --cpus-per-task count), shared among the runs started together on this machine: a local sweep sets

@@ -38,9 +38,9 @@ class TestConfig : public QObject {
     QCOMPARE(chooseThreadCount(0, kThreadedStepFlops / 2, 8), 1);
     QCOMPARE(chooseThreadCount(0, kThreadedStepFlops * 2, 8), 8);
     QCOMPARE(chooseThreadCount(0, kThreadedStepFlops * 2, 0), 1);
-    // The quick-start's Mamba, 10 tasks x (5 shots + 2 queries), batch 8: past the threshold; 5 tasks: below it.
-    QVERIFY(trainingStepFlops(70, 160896, 8) > kThreadedStepFlops);
-    QVERIFY(trainingStepFlops(35, 160896, 8) < kThreadedStepFlops);
+    // The quick-start's Mamba at batch 8: 2 tasks x (5 shots + 2 queries) past the threshold, 1 task below it.
+    QVERIFY(trainingStepFlops(14, 160896, 8) > kThreadedStepFlops);
+    QVERIFY(trainingStepFlops(7, 160896, 8) < kThreadedStepFlops);
   }
 
   // Runs started together share the CPUs: a local sweep's CONTINUA_CONCURRENT_RUNS, else LOCAL_WORLD_SIZE.
