@@ -5,7 +5,7 @@
 // Measured (docs/RESULTS.md §3, `bench train --threads 1,2 --rounds 7`, 2-core AMD EPYC, medians of per-round
 // ratios): what a second thread buys grows with the step — nothing at 1 task of the quick-start's episode (9-11
 // MFLOP per forward step: Mamba 1.07, the Transformer 0.99), +7-11% at 2 tasks (18-23 MFLOP), +24-37% from 5 to
-// 10 tasks, +43-54% at 20 to 80 — and a tiny test experiment (0.3 MFLOP) ran 1-18% slower on two. So a run takes
+// 10 tasks, +38-56% at 20 to 80 — and a tiny test experiment (0.3 MFLOP) ran 1-18% slower on two. So a run takes
 // one thread below the 1-task size and every CPU it may use above it.
 #include <cstdint>
 
