@@ -131,6 +131,7 @@ void ExperimentEditor::build() {
         auto* s = new QSpinBox;
         s->setRange(int(std::max(spec.min, double(std::numeric_limits<int>::min()))),
                     int(std::min(spec.max > spec.min ? spec.max : 1e9, double(std::numeric_limits<int>::max()))));
+        if (!spec.zeroMeans.empty() && spec.min == 0) s->setSpecialValueText(QString::fromStdString(spec.zeroMeans));
         connect(s, &QSpinBox::valueChanged, this, [this, path](int v) { editValue(path, v); });
         w = s;
         break;
@@ -140,6 +141,7 @@ void ExperimentEditor::build() {
         s->setDecimals(6);
         s->setRange(spec.min, spec.max > spec.min ? spec.max : 1e12);
         s->setSingleStep(spec.max > spec.min ? std::max(1e-6, (spec.max - spec.min) / 1000.0) : 0.1);
+        if (!spec.zeroMeans.empty() && spec.min == 0) s->setSpecialValueText(QString::fromStdString(spec.zeroMeans));
         connect(s, &QDoubleSpinBox::valueChanged, this, [this, path](double v) { editValue(path, v); });
         w = s;
         break;

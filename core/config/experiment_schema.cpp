@@ -9,6 +9,11 @@ FieldSpec f(std::string path, FieldType t, json def, std::string help, double lo
   FieldSpec s{std::move(path), t, std::move(def), lo, hi, std::move(choices), std::move(help)};
   return s;
 }
+// A numeric field whose 0 is a setting of its own, shown by editors as `label` instead of 0.
+FieldSpec withZero(FieldSpec s, std::string label) {
+  s.zeroMeans = std::move(label);
+  return s;
+}
 constexpr auto I = FieldType::Int;
 constexpr auto D = FieldType::Double;
 constexpr auto B = FieldType::Bool;
@@ -24,11 +29,15 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("seed", I, 0, "Seed of everything random in the run (episodes, init, dropout)", 0, 2147483647),
       f("sweep", S, "", "The sweep this run belongs to (set by `continua-cli sweep`; empty for a single run)"),
       f("device", C, "cpu", "Where to train", 0, 0, {"cpu", "cuda"}),
-      f("threads", I, 0, "Intra-op CPU threads; 0: chosen by the training step's size (1 for small steps, else every CPU the run may use; docs/DECISIONS.md)", 0, 256),
+      withZero(f("threads", I, 0,
+                 "Intra-op CPU threads; 0: chosen by the training step's size (1 for small steps, else every CPU "
+                 "the run may use; docs/DECISIONS.md)",
+                 0, 256),
+               "auto"),
 
       f("task.family", C, "mcl", "Meta-continual learning episodes or in-context learning prompts", 0, 0, {"mcl", "icl"}),
       f("task.target", C, "classification", "MCL target: class labels, or sine-wave regression", 0, 0, {"classification", "sine"}),
-      f("task.label_vocab", I, 0, "Label tokens (0: the most classes any episode shape needs)", 0, 100000),
+      withZero(f("task.label_vocab", I, 0, "Label tokens (0: the most classes any episode shape needs)", 0, 100000), "auto"),
       f("task.token_format", C, "interleaved", "MCL stream tokens: x and y as separate tokens (cl-as-seq), or one joint token e(x)+e(y) per example",
         0, 0, {"interleaved", "joint"}),
       f("task.gt_label_tokens", B, true, "Ground-truth association also covers the y tokens of the query's class"),
@@ -44,12 +53,16 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("data.path", S, "", "Feature file (.npy/.csv), CIFAR-100 binary directory, or image-folder root"),
       f("data.labels_path", S, "", "Labels .npy for a .npy feature file"),
       f("data.meta_test_fraction", D, 0.2, "Fraction of classes held out for meta-test", 0.01, 0.99),
-      f("data.meta_test_classes", I, 0, "Exactly this many held-out classes (0: use the fraction; CIFAR-100: 40)", 0, 1000000),
+      withZero(f("data.meta_test_classes", I, 0, "Exactly this many held-out classes (0: use the fraction; CIFAR-100: 40)",
+                 0, 1000000),
+               "from the fraction"),
 
       f("episode.tasks", I, 20, "Meta-training: tasks per episode", 1, 10000),
       f("episode.shots", I, 5, "Meta-training: stream examples per class", 1, 10000),
       f("episode.test_shots", I, 5, "Queries per class", 1, 10000),
-      f("episode.curriculum_start_tasks", I, 0, "Episode curriculum: start with this many tasks (0: off) and grow to episode.tasks", 0, 10000),
+      withZero(f("episode.curriculum_start_tasks", I, 0,
+                 "Episode curriculum: start with this many tasks (0: off) and grow to episode.tasks", 0, 10000),
+               "off"),
       f("episode.curriculum_steps", I, 1000, "Episode curriculum: steps over which the task count grows", 1, 1000000000),
       f("episode.classes_per_task", I, 1, "New classes introduced by each task", 1, 1000),
       f("eval_episode.tasks", I, 20, "Meta-test: tasks per episode", 1, 10000),
@@ -68,7 +81,7 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("model.d_state", I, 16, "SSM state size N", 1, 256),
       f("model.d_conv", I, 4, "Mamba causal conv width", 2, 64),
       f("model.expand", I, 2, "Mamba inner width = expand * d_model", 1, 16),
-      f("model.dt_rank", I, 0, "Mamba dt projection rank (0: ceil(d_model/16))", 0, 65536),
+      withZero(f("model.dt_rank", I, 0, "Mamba dt projection rank (0: ceil(d_model/16))", 0, 65536), "auto"),
       f("model.dt_min", D, 1e-3, "Mamba: dt initialised log-uniform in [dt_min, dt_max] (mamba_simple: 0.001)", 1e-6, 10),
       f("model.dt_max", D, 1e-1, "Mamba: upper end of the dt initialisation (mamba_simple: 0.1)", 1e-6, 10),
       f("model.a_init", C, "s4d-real", "Mamba: A = -(1..N) per channel (S4D-real, mamba_simple) or A = -1 everywhere", 0, 0,
@@ -99,14 +112,14 @@ const std::vector<FieldSpec>& experimentSchema() {
       f("optim.shards", I, 1, "Shards per step, each batch_size episodes from its own seed stream, gradients averaged; "
         "`run --distributed` spreads them over the ranks (any rank count dividing it trains the same model)", 1, 4096),
       f("optim.steps", I, 1000, "Training steps", 1, 1000000000),
-      f("optim.grad_clip", D, 10.0, "Gradient-norm clip (0: off)", 0, 1e9),
+      withZero(f("optim.grad_clip", D, 10.0, "Gradient-norm clip (0: off)", 0, 1e9), "off"),
 
-      f("selectivity.lambda", D, 0.0, "Weight of KL(p || q) selectivity regularisation (0: off)", 0, 1000),
+      withZero(f("selectivity.lambda", D, 0.0, "Weight of KL(p || q) selectivity regularisation (0: off)", 0, 1000), "off"),
       f("selectivity.layers", C, "all", "Blocks regularised", 0, 0, {"all", "last"}),
       f("selectivity.mamba_association", C, "cb-softmax",
         "Mamba's q: softmax over earlier tokens of C_t.B_s/sqrt(N), the same scores normalised without exp, or the "
         "channel mean of the implicit attention |M_d| (decay and dt included)", 0, 0, {"cb-softmax", "cb-linear", "implicit-abs"}),
-      f("selectivity.until_step", I, 0, "Switch the regulariser off at this step (0: never)", 0, 1000000000),
+      withZero(f("selectivity.until_step", I, 0, "Switch the regulariser off at this step (0: never)", 0, 1000000000), "never"),
 
       f("eval.every", I, 100, "Steps between meta-test evaluations", 1, 1000000000),
       f("eval.episodes", I, 64, "Meta-test episodes per evaluation", 1, 1000000),

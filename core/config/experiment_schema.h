@@ -18,6 +18,7 @@ struct FieldSpec {
   double min = 0, max = 0;     // numeric range (inclusive) when min < max
   std::vector<std::string> choices;
   std::string help;
+  std::string zeroMeans;       // numeric fields where 0 is a setting of its own ("auto", "off"): what editors show for it
   std::string group() const { return path.substr(0, path.find('.')); }
 };
 

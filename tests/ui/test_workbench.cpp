@@ -527,6 +527,21 @@ class TestWorkbench : public QObject {
     QCOMPARE(heads->value(), 8);
   }
 
+  // A field whose 0 is a setting of its own shows that setting's name, not a bare 0 ("threads 0" reads as none).
+  void zeroSettingsShowTheirMeaning() {
+    auto w = window(m_dir.filePath("editor-zero.db"));
+    QVERIFY(w);
+    auto* threads = qobject_cast<QSpinBox*>(w->editor()->fieldWidget("threads"));
+    auto* lambda = qobject_cast<QDoubleSpinBox*>(w->editor()->fieldWidget("selectivity.lambda"));
+    QVERIFY(threads && lambda);
+    threads->setValue(0);
+    lambda->setValue(0);
+    QCOMPARE(threads->text(), QString("auto"));
+    QCOMPARE(lambda->text(), QString("off"));
+    threads->setValue(2);
+    QCOMPARE(threads->text(), QString("2"));
+  }
+
   void databaseWrittenByTheCliOpens() {
     auto w = window(fixtureCopy());
     QVERIFY(w);
