@@ -216,10 +216,6 @@ void printUpdates(const TrainBenchOptions& o, const std::vector<std::string>& fa
   t.print(out);
 }
 
-}  // namespace
-
-namespace {
-
 // What more threads buy: each cell's episodes/s over the same cell at the first thread count, taken within each
 // round (the two ran minutes apart at most). core/train/thread_choice.h sets the default thread count from this.
 void printThreadGains(const TrainBenchOptions& o, const std::vector<TrainCell>& cells, std::ostream& out) {
