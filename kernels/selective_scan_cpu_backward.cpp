@@ -59,32 +59,39 @@ struct Partials {  // per-task partial sums, reduced once all tasks are done
   std::vector<float> dD, dBias;   // (batch, channels)
 };
 
-// One thread's working memory for one span. Lane rows hold one block's per-step values over the chunk; the tile
-// buffers one tile's states and decays; sumB/sumC the span's lane sums of dB_t/dC_t over the chunk; g and dA
-// every block's adjoint and dA, carried from chunk to chunk. Sized for the call, kept by the thread between
-// calls: every array is written before it is read.
+// A block's per-step values over the chunk are lane rows, kept as one record per step: u, dt and softplus'
+// slope, dy, dz / y, and the sums over states y, du and ddt. One record per step lets the tile walk them all with
+// one pointer; as eight arrays, GCC ran out of registers for their pointers and reloaded them from the stack
+// every step.
+enum RowField { kU, kDt, kSlope, kDy, kDzPerY, kY, kDu, kDdt, kRowFields };
+constexpr int kRecordFloats = kRowFields * kLanes;
+
+// One thread's working memory for one span: the block's step records; the tile's decays and previous states
+// (per step: a_t of the tile's states, then h_{t-1}); the span's lane sums of dC_t and dB_t over the chunk (per
+// step: C's states, then B's); g and dA, every block's adjoint and dA carried from chunk to chunk; h0, the block's
+// chunk-start state. Sized for the call, kept by the thread between calls: every array is written before it is
+// read.
 struct Scratch {
   int N = 0;
-  std::vector<float> u, dt, slope, dy, y, du, ddt, dzPerY;  // chunk x lanes
-  std::vector<float> hs, as;                        // chunk x tile states x vector lanes
-  std::vector<float> sumB, sumC;                    // chunk x states x lanes
-  std::vector<float> g, dA;                         // blocks x states x lanes
-  std::vector<float> h0;                            // states x lanes: the block's chunk-start state
+  std::vector<float> records;  // chunk x kRowFields x lanes
+  std::vector<float> tile;     // chunk x 2 x tile states x vector lanes
+  std::vector<float> sums;     // chunk x 2 x states x lanes
+  std::vector<float> g, dA;    // blocks x states x lanes
+  std::vector<float> h0;       // states x lanes
   std::vector<BlockConstants> k;
   void size(int chunk, int states, int spanBlocks) {
     N = states;
-    const size_t rows = size_t(chunk) * kLanes;
-    for (auto* v : {&u, &dt, &slope, &dy, &y, &du, &ddt, &dzPerY}) v->resize(rows);
-    hs.resize(size_t(chunk + 1) * kTileStates * kVecLanes);
-    as.resize(size_t(chunk) * kTileStates * kVecLanes);
-    sumB.resize(rows * N);
-    sumC.resize(rows * N);
+    records.resize(size_t(chunk) * kRecordFloats);
+    tile.resize(size_t(chunk) * 2 * kTileStates * kVecLanes);
+    sums.resize(size_t(chunk) * 2 * N * kLanes);
     g.resize(size_t(spanBlocks) * N * kLanes);
     dA.resize(g.size());
     h0.resize(size_t(N) * kLanes);
     k.resize(size_t(spanBlocks));
   }
-  static float* row(std::vector<float>& v, int step) { return v.data() + size_t(step) * kLanes; }
+  float* row(int step, RowField f) { return records.data() + size_t(step) * kRecordFloats + f * kLanes; }
+  const float* sumC(int step, int n) const { return sums.data() + (size_t(step) * 2 * N + n) * kLanes; }
+  const float* sumB(int step, int n) const { return sumC(step, N + n); }
   float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
 };
 
@@ -151,12 +158,11 @@ struct PerLaneBC {
 // it stores instead of adding and the sums need no clearing first.
 template <bool kFirstBlock>
 struct SpanLaneSums {
-  float* sumB;
-  float* sumC;
+  float* sums;  // Scratch::sums
   int N;
   static void add(float* q, Vec v) { storeV(q, kFirstBlock ? v : loadV(q) + v); }
-  void addB(int i, int n, int lane0, Vec v) const { add(sumB + (size_t(i) * N + n) * kLanes + lane0, v); }
-  void addC(int i, int n, int lane0, Vec v) const { add(sumC + (size_t(i) * N + n) * kLanes + lane0, v); }
+  void addC(int i, int n, int lane0, Vec v) const { add(sums + (size_t(i) * 2 * N + n) * kLanes + lane0, v); }
+  void addB(int i, int n, int lane0, Vec v) const { add(sums + (size_t(i) * 2 * N + N + n) * kLanes + lane0, v); }
 };
 struct PerGroupSums {
   float* dB;  // the task's partial row at the chunk's first step
@@ -175,7 +181,7 @@ struct PerGroupSums {
 // Per-step lane rows of one block over the chunk: u, dt and softplus' slope, dy (the gradient of y before the
 // gate: dout * silu(z)), dz / y (the gate's derivative, so dz needs neither z nor another exp once y is known), and
 // the sums over states started with their D terms (y = D u, du = D dy, ddt = 0).
-void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int T, Scratch& w) {
+__attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int T, Scratch& w) {
   alignas(64) float z[kLanes];
   for (int i = 0; i < T; ++i) {
     const int t = t0 + i;
@@ -186,16 +192,16 @@ void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
       prefetchRow(p.dout, p.doutStride, blk.b, tp, blk.d0);
       if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
     }
-    float* u = Scratch::row(w.u, i);
-    float* dy = Scratch::row(w.dy, i);
+    float* u = w.row(i, kU);
+    float* dy = w.row(i, kDy);
     loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-    deltaLanes(p, blk, k, t, Scratch::row(w.dt, i), Scratch::row(w.slope, i));
+    deltaLanes(p, blk, k, t, w.row(i, kDt), w.row(i, kSlope));
     loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
     if (p.z) loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-    float* dzPerY = Scratch::row(w.dzPerY, i);
-    float* y = Scratch::row(w.y, i);
-    float* du = Scratch::row(w.du, i);
-    float* ddt = Scratch::row(w.ddt, i);
+    float* dzPerY = w.row(i, kDzPerY);
+    float* y = w.row(i, kY);
+    float* du = w.row(i, kDu);
+    float* ddt = w.row(i, kDdt);
     for (int v = 0; v < kLanes; v += kVecLanes) {
       Vec dyv = loadV(dy + v);
       if (p.z) {  // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
@@ -219,17 +225,14 @@ void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockCon
 template <int S, typename BC, typename Sums>
 __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, int n0, int lane0, int t0, int T,
                                             Scratch& w, float* g, float* dA) {
-  const float* __restrict dtRows = w.dt.data() + lane0;  // lane rows: one step every kLanes floats
-  const float* __restrict uRows = w.u.data() + lane0;
-  const float* __restrict dyRows = w.dy.data() + lane0;
-  float* __restrict yRows = w.y.data() + lane0;
-  float* __restrict duRows = w.du.data() + lane0;
-  float* __restrict ddtRows = w.ddt.data() + lane0;
-  // The tile's states and decays, one step every S * kVecLanes floats; hs holds the chunk-start state first, so
-  // h_{t-1} of step i is hs's step i.
-  float* __restrict hsTile = w.hs.data();
-  float* __restrict asTile = w.as.data();
+  // Step i's record at rec + i * kRecordFloats (field f kLanes * f further); the tile's a_t of step i at
+  // tile + i * 2 * kStep, its h_{t-1} kStep further.
+  float* __restrict rec = w.records.data() + lane0;
+  float* __restrict tile = w.tile.data();
   constexpr int kStep = S * kVecLanes;
+  auto field = [rec](int i, RowField f) { return rec + i * kRecordFloats + f * kLanes; };
+  auto decay = [tile](int i, int s) { return tile + i * 2 * kStep + s * kVecLanes; };
+  auto prevState = [tile](int i, int s) { return tile + i * 2 * kStep + kStep + s * kVecLanes; };
   const float* __restrict h0 = w.h0.data() + lane0;  // states x lanes, like At, g and dA
   auto at = [lane0](int n) { return n * kLanes + lane0; };
   Vec A[S], h[S];
@@ -237,23 +240,22 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
   for (int s = 0; s < S; ++s) {
     A[s] = loadV(At + at(n0 + s));
     h[s] = loadV(h0 + (n0 + s) * kLanes);
-    storeV(hsTile + s * kVecLanes, h[s]);
   }
   for (int i = 0; i < T; ++i) {  // h_t = a_t h_{t-1} + dt u B_t, kept with a_t = exp(dt A); y_t += C_t h_t
     const auto bct = bc.at(t0 + i);
-    const Vec dt = loadV(dtRows + i * kLanes), dtu = dt * loadV(uRows + i * kLanes);
-    const Vec dy = loadV(dyRows + i * kLanes);
+    const Vec dt = loadV(field(i, kDt)), dtu = dt * loadV(field(i, kU));
+    const Vec dy = loadV(field(i, kDy));
     Vec y = {};
 #pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
       const Vec a = fastExpV(dt * A[s]);
+      storeV(decay(i, s), a);
+      storeV(prevState(i, s), h[s]);
       h[s] = a * h[s] + dtu * bct.B(n0 + s, lane0);
-      storeV(asTile + i * kStep + s * kVecLanes, a);
-      storeV(hsTile + (i + 1) * kStep + s * kVecLanes, h[s]);
       y += bct.C(n0 + s, lane0) * h[s];
       sums.addC(i, n0 + s, lane0, dy * h[s]);
     }
-    storeV(yRows + i * kLanes, loadV(yRows + i * kLanes) + y);
+    storeV(field(i, kY), loadV(field(i, kY)) + y);
   }
   Vec gr[S], dAr[S];
 #pragma GCC unroll 8
@@ -264,23 +266,22 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
   // g_t = g_{t+1} a_{t+1} + C_t dy_t; du = dt sum_n g B, ddt = u sum_n g B + sum_n g h_{t-1} a A, dA += g h_{t-1} a dt
   for (int i = T - 1; i >= 0; --i) {
     const auto bct = bc.at(t0 + i);
-    const Vec dt = loadV(dtRows + i * kLanes), u = loadV(uRows + i * kLanes), dy = loadV(dyRows + i * kLanes);
+    const Vec dt = loadV(field(i, kDt)), u = loadV(field(i, kU)), dy = loadV(field(i, kDy));
     const Vec dtu = dt * u;
     Vec sumGB = {}, sumHaA = {};
 #pragma GCC unroll 8
     for (int s = 0; s < S; ++s) {
-      const Vec a = loadV(asTile + i * kStep + s * kVecLanes);
-      const Vec hp = loadV(hsTile + i * kStep + s * kVecLanes);
+      const Vec a = loadV(decay(i, s));
       const Vec gn = gr[s] + bct.C(n0 + s, lane0) * dy;
-      const Vec ha = gn * hp * a;
+      gr[s] = gn * a;  // g_t a_t: the next step's carry, and with h_{t-1} the decay's share of ddt and dA
+      const Vec ha = gr[s] * loadV(prevState(i, s));
       sumGB += gn * bct.B(n0 + s, lane0);
       sumHaA += ha * A[s];
       dAr[s] += ha * dt;
       sums.addB(i, n0 + s, lane0, gn * dtu);
-      gr[s] = gn * a;
     }
-    storeV(duRows + i * kLanes, loadV(duRows + i * kLanes) + dt * sumGB);
-    storeV(ddtRows + i * kLanes, loadV(ddtRows + i * kLanes) + u * sumGB + sumHaA);
+    storeV(field(i, kDu), loadV(field(i, kDu)) + dt * sumGB);
+    storeV(field(i, kDdt), loadV(field(i, kDdt)) + u * sumGB + sumHaA);
   }
 #pragma GCC unroll 8
   for (int s = 0; s < S; ++s) {
@@ -311,19 +312,19 @@ void blockTiles(const ScanParams& p, const BlockConstants& k, const BC& bc, cons
 }
 
 // After every tile: the gate's dz (it needs the whole y), du, ddelta through softplus' slope, and dD, dbias.
-void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
+__attribute__((noinline)) void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
   constexpr int kVecs = kLanes / kVecLanes;
   Vec dD[kVecs] = {}, dBias[kVecs] = {};  // the chunk's sums in registers: through memory, each step waits on the last
   alignas(64) float dz[kLanes], ddt[kLanes];
   const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels);
   for (int i = 0; i < T; ++i) {
     const int64_t row = (int64_t(blk.b) * p.length + t0 + i) * p.channels + blk.d0;
-    const float* y = Scratch::row(w.y, i);
-    const float* dzPerY = Scratch::row(w.dzPerY, i);
-    const float* dy = Scratch::row(w.dy, i);
-    const float* u = Scratch::row(w.u, i);
-    const float* slope = Scratch::row(w.slope, i);
-    const float* ddtSum = Scratch::row(w.ddt, i);
+    const float* y = w.row(i, kY);
+    const float* dzPerY = w.row(i, kDzPerY);
+    const float* dy = w.row(i, kDy);
+    const float* u = w.row(i, kU);
+    const float* slope = w.row(i, kSlope);
+    const float* ddtSum = w.row(i, kDdt);
     for (int v = 0; v < kVecs; ++v) {
       const int c = v * kVecLanes;
       if (p.z) storeV(dz + c, loadV(dzPerY + c) * loadV(y + c));
@@ -333,7 +334,7 @@ void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, 
       dBias[v] += ddtv;
     }
     if (p.z) outputLanes(dz, blk.width, static_cast<float*>(p.dz) + row, stream);
-    outputLanes(Scratch::row(w.du, i), blk.width, static_cast<float*>(p.du) + row, stream);
+    outputLanes(w.row(i, kDu), blk.width, static_cast<float*>(p.du) + row, stream);
     outputLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row, stream);
   }
   alignas(64) float sums[kLanes];
@@ -344,14 +345,14 @@ void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, 
 }
 
 // The span's lane sums of dB_t/dC_t over the chunk, one horizontal sum per (t, state), into the task's partials.
-void reduceSpanSums(const ScanGradParams& p, const Span& s, int t0, int T, Scratch& w, Partials& part, int task) {
+__attribute__((noinline)) void reduceSpanSums(const ScanGradParams& p, const Span& s, int t0, int T, Scratch& w, Partials& part, int task) {
   const int N = p.states, GN = p.groups * N, off = s.group * N;
   for (int i = 0; i < T; ++i) {
     float* dBrow = part.dB.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
     float* dCrow = part.dC.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
     for (int n = 0; n < N; ++n) {
-      const float* sb = w.sumB.data() + (size_t(i) * N + n) * kLanes;
-      const float* sc = w.sumC.data() + (size_t(i) * N + n) * kLanes;
+      const float* sb = w.sumB(i, n);
+      const float* sc = w.sumC(i, n);
       float b = 0.0f, c = 0.0f;
       for (int l = 0; l < kLanes; ++l) { b += sb[l]; c += sc[l]; }  // padded lanes contributed zeros
       dBrow[n] += b;
@@ -373,9 +374,9 @@ void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w
     if (s.group >= 0) {
       const OneGroupBC bc(p, blk.b, k.groupOffset[0]);
       if (j == 0)
-        blockTiles(p, k, bc, SpanLaneSums<true>{w.sumB.data(), w.sumC.data(), N}, t0, T, w, g, dA);
+        blockTiles(p, k, bc, SpanLaneSums<true>{w.sums.data(), N}, t0, T, w, g, dA);
       else
-        blockTiles(p, k, bc, SpanLaneSums<false>{w.sumB.data(), w.sumC.data(), N}, t0, T, w, g, dA);
+        blockTiles(p, k, bc, SpanLaneSums<false>{w.sums.data(), N}, t0, T, w, g, dA);
     } else {
       float* dBrows = part.dB.data() + (int64_t(task) * p.length + t0) * GN;
       float* dCrows = part.dC.data() + (int64_t(task) * p.length + t0) * GN;
@@ -408,7 +409,7 @@ void backwardSpan(const ScanGradParams& p, const Span& s, Scratch& w, Partials& 
   }
 }
 
-void reducePartials(const ScanGradParams& p, const Partials& part) {
+__attribute__((noinline)) void reducePartials(const ScanGradParams& p, const Partials& part) {
   const int64_t rows = int64_t(p.batch) * p.length, GN = int64_t(p.groups) * p.states;
 #pragma omp parallel for num_threads(p.numThreads) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
