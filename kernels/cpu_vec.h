@@ -36,6 +36,16 @@ inline Vec loadV(const float* p) {
 }
 inline void storeV(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 inline Vec splat(float x) { return Vec{} + x; }
+// A store past the caches (non-temporal) to a vector-aligned address; the caller fences before the data is read.
+inline void streamV(float* p, Vec v) {
+#if defined(__AVX512F__)
+  _mm512_stream_ps(p, (__m512)v);
+#elif defined(__AVX2__)
+  _mm256_stream_ps(p, (__m256)v);
+#else
+  _mm_stream_ps(p, (__m128)v);
+#endif
+}
 
 // min(hi, x) and max(lo, x) as one instruction each. Written as `x < lo ? lo : x`, GCC emits a compare and a blend
 // (it cannot prove the instruction's NaN rule harmless); the instructions return their second operand when either

@@ -178,10 +178,11 @@ struct PerGroupSums {
   void addC(int i, int n, int lane0, Vec v) const { add(dC, i, n, lane0, v); }
 };
 
-// Per-step lane rows of one block over the chunk: u, dt and softplus' slope, dy (the gradient of y before the
-// gate: dout * silu(z)), dz / y (the gate's derivative, so dz needs neither z nor another exp once y is known), and
-// the sums over states started with their D terms (y = D u, du = D dy, ddt = 0).
-__attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, int t0, int T, Scratch& w) {
+// The step records' inputs of one block over the chunk: u, dt and softplus' slope, dy (the gradient of y before
+// the gate: dout * silu(z)) and dz / y (the gate's derivative, so dz needs neither z nor another exp once y is
+// known). The sums over states are the tiles' (tileBackward).
+__attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k,
+                                            int t0, int T, Scratch& w) {
   alignas(64) float z[kLanes];
   for (int i = 0; i < T; ++i) {
     const int t = t0 + i;
@@ -198,33 +199,55 @@ __attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const Block
     deltaLanes(p, blk, k, t, w.row(i, kDt), w.row(i, kSlope));
     loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
     if (p.z) loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
+    if (!p.z) continue;
     float* dzPerY = w.row(i, kDzPerY);
-    float* y = w.row(i, kY);
-    float* du = w.row(i, kDu);
-    float* ddt = w.row(i, kDdt);
     for (int v = 0; v < kLanes; v += kVecLanes) {
-      Vec dyv = loadV(dy + v);
-      if (p.z) {  // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
-        const Vec zv = loadV(z + v), sg = sigmoidV(zv);
-        storeV(dzPerY + v, dyv * sg * (1.0f + zv * (1.0f - sg)));
-        dyv *= zv * sg;
-        storeV(dy + v, dyv);
-      }
-      const Vec Dv = loadV(k.D + v);
-      storeV(y + v, Dv * loadV(u + v));
-      storeV(du + v, Dv * dyv);
-      storeV(ddt + v, Vec{});
+      // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
+      const Vec dyv = loadV(dy + v), zv = loadV(z + v), sg = sigmoidV(zv);
+      storeV(dzPerY + v, dyv * sg * (1.0f + zv * (1.0f - sg)));
+      storeV(dy + v, dyv * zv * sg);
     }
   }
 }
 
+// Where a block's last tile at a lane position writes its lanes' outputs: the du, ddelta and dz rows (at the
+// chunk's first step and the tile's first lane) and the task's dD and dbias partials. `lanes` of the vector's
+// lanes are channels; the last block may be narrower than a vector.
+struct TileOutputs {
+  float *du, *ddelta, *dz;  // dz: null without a gate
+  int64_t rowStride;        // channels
+  int lanes;
+  bool stream;              // past the caches (outputLanes)
+  float *dD, *dBias;
+
+  void put(float* rows, int i, Vec v) const {
+    float* dst = rows + i * rowStride;
+    if (lanes == kVecLanes) {
+      const bool aligned = reinterpret_cast<uintptr_t>(dst) % sizeof(Vec) == 0;
+      return stream && aligned ? streamV(dst, v) : storeV(dst, v);
+    }
+    alignas(64) float part[kVecLanes];
+    storeV(part, v);
+    std::memcpy(dst, part, sizeof(float) * size_t(std::max(lanes, 0)));
+  }
+  void addSums(Vec dDsum, Vec dBiasSum) const {
+    for (int c = 0; c < lanes; ++c) {
+      dD[c] += dDsum[c];
+      dBias[c] += dBiasSum[c];
+    }
+  }
+};
+
 // One tile — S states (n0 .. n0+S-1) of the kVecLanes lanes from lane0 of one block — through the chunk: recompute
 // forward, then the adjoint backward. g and dA (the block's, states x lanes) are read at the chunk's end and
-// written back at its start. bc and sums come by value and the rows as local pointers: through references, GCC
-// reloads them after every store (a float store may alias them, as far as it knows).
-template <int S, typename BC, typename Sums>
-__attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, int n0, int lane0, int t0, int T,
-                                            Scratch& w, float* g, float* dA) {
+// written back at its start. The sums over states (y, du, ddt) gather in the step records: the first tile at a
+// lane position (kFirst) starts them with their D terms (y = D u, du = D dy, ddt = 0), the last (kLast) finishes
+// them into the outputs: dz = dz/y * y as soon as y is whole, du and ddelta = ddt * slope at each adjoint step,
+// dD and dbias summed over the chunk. bc and sums come by value and the rows as local pointers: through
+// references, GCC reloads them after every store (a float store may alias them, as far as it knows).
+template <int S, bool kFirst, bool kLast, typename BC, typename Sums>
+__attribute__((noinline)) void tileBackward(const BlockConstants& k, BC bc, Sums sums, TileOutputs out, int n0,
+                                            int lane0, int t0, int T, Scratch& w, float* g, float* dA) {
   // Step i's record at rec + i * kRecordFloats (field f kLanes * f further); the tile's a_t of step i at
   // tile + i * 2 * kStep, its h_{t-1} kStep further.
   float* __restrict rec = w.records.data() + lane0;
@@ -233,7 +256,9 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
   auto field = [rec](int i, RowField f) { return rec + i * kRecordFloats + f * kLanes; };
   auto decay = [tile](int i, int s) { return tile + i * 2 * kStep + s * kVecLanes; };
   auto prevState = [tile](int i, int s) { return tile + i * 2 * kStep + kStep + s * kVecLanes; };
+  const float* __restrict At = k.At.data();
   const float* __restrict h0 = w.h0.data() + lane0;  // states x lanes, like At, g and dA
+  const Vec D = loadV(k.D + lane0);
   auto at = [lane0](int n) { return n * kLanes + lane0; };
   Vec A[S], h[S];
 #pragma GCC unroll 8
@@ -243,7 +268,7 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
   }
   for (int i = 0; i < T; ++i) {  // h_t = a_t h_{t-1} + dt u B_t, kept with a_t = exp(dt A); y_t += C_t h_t
     const auto bct = bc.at(t0 + i);
-    const Vec dt = loadV(field(i, kDt)), dtu = dt * loadV(field(i, kU));
+    const Vec dt = loadV(field(i, kDt)), u = loadV(field(i, kU)), dtu = dt * u;
     const Vec dy = loadV(field(i, kDy));
     Vec y = {};
 #pragma GCC unroll 8
@@ -255,7 +280,9 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
       y += bct.C(n0 + s, lane0) * h[s];
       sums.addC(i, n0 + s, lane0, dy * h[s]);
     }
-    storeV(field(i, kY), loadV(field(i, kY)) + y);
+    y += kFirst ? D * u : loadV(field(i, kY));
+    if (!kLast) storeV(field(i, kY), y);
+    else if (out.dz) out.put(out.dz, i, loadV(field(i, kDzPerY)) * y);
   }
   Vec gr[S], dAr[S];
 #pragma GCC unroll 8
@@ -263,6 +290,7 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
     gr[s] = loadV(g + at(n0 + s));
     dAr[s] = loadV(dA + at(n0 + s));
   }
+  Vec dDsum = {}, dBiasSum = {};
   // g_t = g_{t+1} a_{t+1} + C_t dy_t; du = dt sum_n g B, ddt = u sum_n g B + sum_n g h_{t-1} a A, dA += g h_{t-1} a dt
   for (int i = T - 1; i >= 0; --i) {
     const auto bct = bc.at(t0 + i);
@@ -280,14 +308,25 @@ __attribute__((noinline)) void tileBackward(const float* At, BC bc, Sums sums, i
       dAr[s] += ha * dt;
       sums.addB(i, n0 + s, lane0, gn * dtu);
     }
-    storeV(field(i, kDu), loadV(field(i, kDu)) + dt * sumGB);
-    storeV(field(i, kDdt), loadV(field(i, kDdt)) + u * sumGB + sumHaA);
+    const Vec du = (kFirst ? D * dy : loadV(field(i, kDu))) + dt * sumGB;
+    const Vec ddt = (kFirst ? Vec{} : loadV(field(i, kDdt))) + u * sumGB + sumHaA;
+    if (kLast) {
+      const Vec ddelta = ddt * loadV(field(i, kSlope));
+      out.put(out.du, i, du);
+      out.put(out.ddelta, i, ddelta);
+      dDsum += dy * u;
+      dBiasSum += ddelta;
+    } else {
+      storeV(field(i, kDu), du);
+      storeV(field(i, kDdt), ddt);
+    }
   }
 #pragma GCC unroll 8
   for (int s = 0; s < S; ++s) {
     storeV(g + at(n0 + s), gr[s]);
     storeV(dA + at(n0 + s), dAr[s]);
   }
+  if (kLast) out.addSums(dDsum, dBiasSum);
 }
 
 // Calls f with the tile size S (1 .. Max) as a compile-time constant.
@@ -299,49 +338,30 @@ void withTileSize(int states, F&& f) {
   f(std::integral_constant<int, Max>{});
 }
 
+// Every tile of a block: for each lane position, the state groups in order, the first and last with their roles.
 template <typename BC, typename Sums>
-void blockTiles(const ScanParams& p, const BlockConstants& k, const BC& bc, const Sums& sums, int t0, int T, Scratch& w,
-                float* g, float* dA) {
+void blockTiles(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k, const BC& bc,
+                const Sums& sums, int t0, int T, Scratch& w, float* g, float* dA, Partials& part) {
+  const int N = p.states;
+  const int64_t row = (int64_t(blk.b) * p.length + t0) * p.channels + blk.d0;
+  const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels);
   for (int lane0 = 0; lane0 < kLanes; lane0 += kVecLanes) {
-    for (int n0 = 0; n0 < p.states; n0 += kTileStates) {
-      withTileSize<kTileStates>(p.states - n0, [&](auto S) {
-        tileBackward<decltype(S)::value>(k.At.data(), bc, sums, n0, lane0, t0, T, w, g, dA);
+    auto at = [&](void* rows) { return rows ? static_cast<float*>(rows) + row + lane0 : nullptr; };
+    const int64_t sumsAt = int64_t(blk.b) * p.channels + blk.d0 + lane0;
+    const TileOutputs out{at(p.du), at(p.ddelta), at(p.dz), p.channels, std::min(kVecLanes, blk.width - lane0),
+                          stream, part.dD.data() + sumsAt, part.dBias.data() + sumsAt};
+    for (int n0 = 0; n0 < N; n0 += kTileStates) {
+      const bool first = n0 == 0, last = n0 + kTileStates >= N;
+      withTileSize<kTileStates>(N - n0, [&](auto S) {
+        constexpr int kS = decltype(S)::value;
+        const auto run = [&](auto tile) { tile(k, bc, sums, out, n0, lane0, t0, T, w, g, dA); };
+        if (first && last) run(tileBackward<kS, true, true, BC, Sums>);
+        else if (first) run(tileBackward<kS, true, false, BC, Sums>);
+        else if (last) run(tileBackward<kS, false, true, BC, Sums>);
+        else run(tileBackward<kS, false, false, BC, Sums>);
       });
     }
   }
-}
-
-// After every tile: the gate's dz (it needs the whole y), du, ddelta through softplus' slope, and dD, dbias.
-__attribute__((noinline)) void finishBlock(const ScanGradParams& p, const BlockLanes& blk, int t0, int T, Scratch& w, Partials& part) {
-  constexpr int kVecs = kLanes / kVecLanes;
-  Vec dD[kVecs] = {}, dBias[kVecs] = {};  // the chunk's sums in registers: through memory, each step waits on the last
-  alignas(64) float dz[kLanes], ddt[kLanes];
-  const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels);
-  for (int i = 0; i < T; ++i) {
-    const int64_t row = (int64_t(blk.b) * p.length + t0 + i) * p.channels + blk.d0;
-    const float* y = w.row(i, kY);
-    const float* dzPerY = w.row(i, kDzPerY);
-    const float* dy = w.row(i, kDy);
-    const float* u = w.row(i, kU);
-    const float* slope = w.row(i, kSlope);
-    const float* ddtSum = w.row(i, kDdt);
-    for (int v = 0; v < kVecs; ++v) {
-      const int c = v * kVecLanes;
-      if (p.z) storeV(dz + c, loadV(dzPerY + c) * loadV(y + c));
-      const Vec ddtv = loadV(ddtSum + c) * loadV(slope + c);
-      storeV(ddt + c, ddtv);
-      dD[v] += loadV(dy + c) * loadV(u + c);
-      dBias[v] += ddtv;
-    }
-    if (p.z) outputLanes(dz, blk.width, static_cast<float*>(p.dz) + row, stream);
-    outputLanes(w.row(i, kDu), blk.width, static_cast<float*>(p.du) + row, stream);
-    outputLanes(ddt, blk.width, static_cast<float*>(p.ddelta) + row, stream);
-  }
-  alignas(64) float sums[kLanes];
-  for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dD[v]);
-  addLanes(sums, blk.width, part.dD.data() + int64_t(blk.b) * p.channels + blk.d0);
-  for (int v = 0; v < kVecs; ++v) storeV(sums + v * kVecLanes, dBias[v]);
-  addLanes(sums, blk.width, part.dBias.data() + int64_t(blk.b) * p.channels + blk.d0);
 }
 
 // The span's lane sums of dB_t/dC_t over the chunk, one horizontal sum per (t, state), into the task's partials.
@@ -374,19 +394,18 @@ void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w
     if (s.group >= 0) {
       const OneGroupBC bc(p, blk.b, k.groupOffset[0]);
       if (j == 0)
-        blockTiles(p, k, bc, SpanLaneSums<true>{w.sums.data(), N}, t0, T, w, g, dA);
+        blockTiles(p, blk, k, bc, SpanLaneSums<true>{w.sums.data(), N}, t0, T, w, g, dA, part);
       else
-        blockTiles(p, k, bc, SpanLaneSums<false>{w.sums.data(), N}, t0, T, w, g, dA);
+        blockTiles(p, blk, k, bc, SpanLaneSums<false>{w.sums.data(), N}, t0, T, w, g, dA, part);
     } else {
       float* dBrows = part.dB.data() + (int64_t(task) * p.length + t0) * GN;
       float* dCrows = part.dC.data() + (int64_t(task) * p.length + t0) * GN;
       const PerGroupSums sums{dBrows, dCrows, blk, k, GN};
       if (blk.group >= 0)
-        blockTiles(p, k, OneGroupBC(p, blk.b, k.groupOffset[0]), sums, t0, T, w, g, dA);
+        blockTiles(p, blk, k, OneGroupBC(p, blk.b, k.groupOffset[0]), sums, t0, T, w, g, dA, part);
       else
-        blockTiles(p, k, PerLaneBC{p, blk, k}, sums, t0, T, w, g, dA);
+        blockTiles(p, blk, k, PerLaneBC{p, blk, k}, sums, t0, T, w, g, dA, part);
     }
-    finishBlock(p, blk, t0, T, w, part);
   }
   if (s.group >= 0) reduceSpanSums(p, s, t0, T, w, part, task);
 }
