@@ -29,6 +29,14 @@ inline void loadLanes(const float* src, int width, float* dst) {
   }
 }
 
+// Lanes v .. v + kVecLanes - 1 of a block's row as a vector, lanes past the block's width as zeros.
+inline Vec laneVec(const float* row, int width, int v) {
+  if (width >= v + kVecLanes) return loadV(row + v);
+  alignas(64) float lanes[kVecLanes] = {};
+  for (int c = v; c < width; ++c) lanes[c - v] = row[c];
+  return loadV(lanes);
+}
+
 // A full block's copy has a constant size, so it is one vector store; a runtime size is a call to memcpy, which
 // the forward and backward made up to four times per step and block.
 inline void storeLanes(const float* src, int width, float* dst) {

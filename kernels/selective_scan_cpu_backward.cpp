@@ -183,7 +183,6 @@ struct PerGroupSums {
 // known). The sums over states are the tiles' (tileBackward).
 __attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k,
                                             int t0, int T, Scratch& w) {
-  alignas(64) float z[kLanes];
   for (int i = 0; i < T; ++i) {
     const int t = t0 + i;
     if (i + kPrefetchSteps < T) {  // rows a whole row apart: the hardware prefetcher does not follow them
@@ -193,19 +192,25 @@ __attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const Block
       prefetchRow(p.dout, p.doutStride, blk.b, tp, blk.d0);
       if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
     }
-    float* u = w.row(i, kU);
-    float* dy = w.row(i, kDy);
-    loadLanes(rowAt(p.u, p.uStride, blk.b, t) + blk.d0, blk.width, u);
-    deltaLanes(p, blk, k, t, w.row(i, kDt), w.row(i, kSlope));
-    loadLanes(rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0, blk.width, dy);
-    if (p.z) loadLanes(rowAt(p.z, p.zStride, blk.b, t) + blk.d0, blk.width, z);
-    if (!p.z) continue;
-    float* dzPerY = w.row(i, kDzPerY);
+    const float* uRow = rowAt(p.u, p.uStride, blk.b, t) + blk.d0;
+    const float* deltaRow = rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0;
+    const float* doutRow = rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0;
+    const float* zRow = p.z ? rowAt(p.z, p.zStride, blk.b, t) + blk.d0 : nullptr;
     for (int v = 0; v < kLanes; v += kVecLanes) {
+      storeV(w.row(i, kU) + v, laneVec(uRow, blk.width, v));
+      const Vec x = laneVec(deltaRow, blk.width, v) + loadV(k.bias + v);
+      Vec slope = splat(1.0f);
+      storeV(w.row(i, kDt) + v, p.deltaSoftplus ? softplusWithSlopeV(x, &slope) : x);
+      storeV(w.row(i, kSlope) + v, slope);
+      const Vec dout = laneVec(doutRow, blk.width, v);
+      if (!zRow) {
+        storeV(w.row(i, kDy) + v, dout);
+        continue;
+      }
       // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
-      const Vec dyv = loadV(dy + v), zv = loadV(z + v), sg = sigmoidV(zv);
-      storeV(dzPerY + v, dyv * sg * (1.0f + zv * (1.0f - sg)));
-      storeV(dy + v, dyv * zv * sg);
+      const Vec z = laneVec(zRow, blk.width, v), sg = sigmoidV(z);
+      storeV(w.row(i, kDzPerY) + v, dout * sg * (1.0f + z * (1.0f - sg)));
+      storeV(w.row(i, kDy) + v, dout * z * sg);
     }
   }
 }
