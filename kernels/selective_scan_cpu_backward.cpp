@@ -236,34 +236,43 @@ struct PerGroupSums {
 // known). The sums over states are the tiles' (tileBackward).
 __attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const BlockLanes& blk, const BlockConstants& k,
                                             int t0, int T, Scratch& w) {
+  // Everything the loop reads from p, blk and w, in locals: storeV is a memcpy, which may write anything as far as
+  // GCC knows, so fields read through a reference were reloaded (and the rows' addresses recomputed, two
+  // multiplications each) after every store.
+  struct Rows {  // an input's row at the chunk's first step and the block's first channel, and the step between rows
+    const float* at;
+    int64_t step;
+  };
+  auto rows = [&](const void* base, Strides2 s) {
+    return base ? Rows{rowAt(base, s, blk.b, t0) + blk.d0, s.time} : Rows{nullptr, 0};
+  };
+  const Rows u = rows(p.u, p.uStride), delta = rows(p.delta, p.deltaStride), dout = rows(p.dout, p.doutStride),
+             z = rows(p.z, p.zStride);
+  const int width = blk.width;
+  const bool softplus = p.deltaSoftplus;
+  float* const rec = w.records.data();
+  const float* const bias = k.bias;
   for (int i = 0; i < T; ++i) {
-    const int t = t0 + i;
     if (i + kPrefetchSteps < T) {  // rows a whole row apart: the hardware prefetcher does not follow them
-      const int tp = t + kPrefetchSteps;
-      prefetchRow(p.u, p.uStride, blk.b, tp, blk.d0);
-      prefetchRow(p.delta, p.deltaStride, blk.b, tp, blk.d0);
-      prefetchRow(p.dout, p.doutStride, blk.b, tp, blk.d0);
-      if (p.z) prefetchRow(p.z, p.zStride, blk.b, tp, blk.d0);
+      for (const Rows& r : {u, delta, dout, z})
+        if (r.at) __builtin_prefetch(r.at + (i + kPrefetchSteps) * r.step);
     }
-    const float* uRow = rowAt(p.u, p.uStride, blk.b, t) + blk.d0;
-    const float* deltaRow = rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0;
-    const float* doutRow = rowAt(p.dout, p.doutStride, blk.b, t) + blk.d0;
-    const float* zRow = p.z ? rowAt(p.z, p.zStride, blk.b, t) + blk.d0 : nullptr;
+    float* const record = rec + size_t(i) * kRecordFloats;
     for (int v = 0; v < kLanes; v += kVecLanes) {
-      storeV(w.row(i, kU) + v, laneVec(uRow, blk.width, v));
-      const Vec x = laneVec(deltaRow, blk.width, v) + loadV(k.bias + v);
+      storeV(record + kU * kLanes + v, laneVec(u.at + i * u.step, width, v));
+      const Vec x = laneVec(delta.at + i * delta.step, width, v) + loadV(bias + v);
       Vec slope = splat(1.0f);
-      storeV(w.row(i, kDt) + v, p.deltaSoftplus ? softplusWithSlopeV(x, &slope) : x);
-      storeV(w.row(i, kSlope) + v, slope);
-      const Vec dout = laneVec(doutRow, blk.width, v);
-      if (!zRow) {
-        storeV(w.row(i, kDy) + v, dout);
+      storeV(record + kDt * kLanes + v, softplus ? softplusWithSlopeV(x, &slope) : x);
+      storeV(record + kSlope * kLanes + v, slope);
+      const Vec g = laneVec(dout.at + i * dout.step, width, v);
+      if (!z.at) {
+        storeV(record + kDy * kLanes + v, g);
         continue;
       }
       // the gate: out = y silu(z), so dy = dout silu(z) and dz = dout y sigma(z)(1 + z(1 - sigma(z)))
-      const Vec z = laneVec(zRow, blk.width, v), sg = sigmoidV(z);
-      storeV(w.row(i, kDzPerY) + v, dout * sg * (1.0f + z * (1.0f - sg)));
-      storeV(w.row(i, kDy) + v, dout * z * sg);
+      const Vec zv = laneVec(z.at + i * z.step, width, v), sg = sigmoidV(zv);
+      storeV(record + kDzPerY * kLanes + v, g * sg * (1.0f + zv * (1.0f - sg)));
+      storeV(record + kDy * kLanes + v, g * zv * sg);
     }
   }
 }
