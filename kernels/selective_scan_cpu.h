@@ -46,34 +46,13 @@ inline void storeLanes(const float* src, int width, float* dst) {
     std::memcpy(dst, src, sizeof(float) * width);
 }
 
-// An output row of a block, stored past the caches (streaming stores) when the whole output is too big to be in
-// them when it is next read: an ordinary store first reads every line it writes (for ownership), so a large
-// output costs twice its size in memory traffic (measured: the backward's du/ddelta/dz rows were ~15% of it at
-// B16 L512 D256). A small one stays cached for the autograd op that reads it next. The caller fences (_mm_sfence)
-// before its outputs are read.
+// Whether an output's rows go past the caches (streaming stores, cpu_vec.h streamV): when the whole output is too
+// big to be in them when it is next read. An ordinary store first reads every line it writes (for ownership), so
+// a large output costs twice its size in memory traffic (measured: the backward's du/ddelta/dz rows were ~15% of
+// it at B16 L512 D256). A small one stays cached for the autograd op that reads it next. The caller fences
+// (_mm_sfence) before its outputs are read.
 constexpr int64_t kStreamedOutputBytes = int64_t(4) << 20;
 inline bool streamsOutput(int64_t elements) { return elements * int64_t(sizeof(float)) >= kStreamedOutputBytes; }
-inline void outputLanes(const float* src, int width, float* dst, bool stream) {
-  if (!stream || width != kLanes || (reinterpret_cast<uintptr_t>(dst) & 63) != 0) return storeLanes(src, width, dst);
-  for (int v = 0; v < kLanes; v += kVecLanes) {
-#if defined(__AVX512F__)
-    _mm512_stream_ps(dst + v, _mm512_loadu_ps(src + v));
-#elif defined(__AVX2__)
-    _mm256_stream_ps(dst + v, _mm256_loadu_ps(src + v));
-#else
-    _mm_stream_ps(dst + v, _mm_loadu_ps(src + v));
-#endif
-  }
-}
-
-// dst[c] += src[c] over the block's lanes (per-block partial sums of dD and the delta bias).
-inline void addLanes(const float* src, int width, float* dst) {
-  if (width == kLanes) {
-    for (int c = 0; c < kLanes; ++c) dst[c] += src[c];
-  } else {
-    for (int c = 0; c < width; ++c) dst[c] += src[c];
-  }
-}
 
 inline const float* rowAt(const void* base, Strides2 s, int b, int t) {
   return static_cast<const float*>(base) + b * s.batch + t * s.time;

@@ -284,7 +284,7 @@ struct TileOutputs {
   float *du, *ddelta, *dz;  // dz: null without a gate
   int64_t rowStride;        // channels
   int lanes;
-  bool stream;              // past the caches (outputLanes)
+  bool stream;              // past the caches (streamsOutput)
   float *dD, *dBias;
 
   void put(float* rows, int i, Vec v) const {
@@ -559,7 +559,7 @@ void scanBackwardCpu(const ScanGradParams& p) {
     w.size(std::min(p.chunkLength, p.length), p.states, std::min(kSpanBlocks, blocksPerBatch(p)));
 #pragma omp for schedule(dynamic)
     for (int task = 0; task < tasks; ++task) backwardSpan(p, spanOf(p, task), w, part, task);
-    _mm_sfence();  // outputLanes' streaming stores are weakly ordered: complete them before anyone reads the outputs
+    _mm_sfence();  // the outputs' streaming stores are weakly ordered: complete them before anyone reads the outputs
   }
   reducePartials(p, part);
 }
