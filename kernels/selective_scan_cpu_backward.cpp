@@ -92,23 +92,27 @@ inline Vec pair(Vec a, Vec b) {
   return __builtin_shuffle(a, b, first) + __builtin_shuffle(a, b, second);
 }
 }  // namespace fold
-static_assert(kTileStates == 2 || kTileStates == 4, "fold::tile folds two or four states");
+static_assert(kTileStates == 2 || kTileStates == 4, "foldTile folds two or four states");
 static_assert(kVecLanes % kTileStates == 0, "every state needs a segment of the folded vector");
 // S (<= kTileStates) states' vectors folded; missing states count as zeros.
 template <int S>
 inline Vec foldTile(const Vec* v) {
   const auto at = [v](int s) { return s < S ? v[s] : Vec{}; };
-  if constexpr (kTileStates == 2) return fold::pair<kVecLanes / 2>(at(0), at(1));
-  else return fold::pair<kVecLanes / 4>(fold::pair<kVecLanes / 2>(at(0), at(1)), fold::pair<kVecLanes / 2>(at(2), at(3)));
+  if constexpr (kTileStates == 2) {
+    return fold::pair<kVecLanes / 2>(at(0), at(1));
+  } else {
+    const Vec first = fold::pair<kVecLanes / 2>(at(0), at(1)), second = fold::pair<kVecLanes / 2>(at(2), at(3));
+    return fold::pair<kVecLanes / 4>(first, second);
+  }
 }
-// The tile state whose part sums segment q holds: pairing first at half width, then at quarter width, reverses q's bits.
+// The tile state whose part sums segment q holds: pairing at half width, then at quarter width, reverses q's bits.
 constexpr int foldedState(int q) { return kTileStates == 2 ? q : (q & 1) * 2 + (q >> 1); }
 
 // One thread's working memory for one span: the block's step records; the tile's decays and previous states
 // (per step: a_t of the tile's states, then h_{t-1}); the span's lane sums of dC_t and dB_t over the chunk (per
-// step: a line per state for C, then a folded line per tile of states for B); g and dA, every block's adjoint and dA carried from
-// chunk to chunk; h0, the block's chunk-start state. Sized for the call, kept by the thread between calls: every
-// array is written before it is read.
+// step: a line per state for C, then a folded line per tile of states for B); g and dA, every block's adjoint
+// and dA carried from chunk to chunk; h0, the block's chunk-start state. Sized for the call, kept by the thread
+// between calls: every array is written before it is read.
 struct Scratch {
   int N = 0, tiles = 0;  // tiles: state tiles, ceil(N / kTileStates)
   std::vector<float> records;  // chunk x kRowFields x lanes
@@ -310,8 +314,8 @@ struct TileOutputs {
 // written back at its start. The sums over states (y, du, ddt) gather in the step records: the first tile at a
 // lane position (kFirst) starts them with their D terms (y = D u, du = D dy, ddt = 0), the last (kLast) finishes
 // them into the outputs: dz = dz/y * y as soon as y is whole, du and ddelta = ddt * slope at each adjoint step,
-// dD and dbias summed over the chunk. bc and sums come by value and the rows as local pointers: through
-// references, GCC reloads them after every store (a float store may alias them, as far as it knows).
+// dD and dbias summed over the chunk. bc, sums and out come by value and the rows as local pointers: through
+// references, GCC reloads them after every store (storeV is a memcpy, which may alias them as far as it knows).
 template <int S, bool kFirst, bool kLast, typename BC, typename Sums>
 __attribute__((noinline)) void tileBackward(const BlockConstants& k, BC bc, Sums sums, TileOutputs out, int n0,
                                             int lane0, int t0, int T, Scratch& w, float* g, float* dA) {
