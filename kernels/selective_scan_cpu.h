@@ -114,18 +114,20 @@ inline void lanesToStates(const float* src, const BlockLanes& blk, int N, float*
 
 inline int blocksPerBatch(const ScanParams& p) { return (p.channels + kLanes - 1) / kLanes; }
 
-// dt_t per lane, softplus(delta + bias) or delta + bias, and when `slope` is given d dt / d(delta + bias):
-// sigmoid under softplus, else 1 (the backward's recompute keeps it, so its adjoint pass needs neither softplus
-// nor its derivative again).
-inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt,
-                       float* slope = nullptr) {
+// dt for a vector of lanes from x = delta + bias: softplus(x), or x itself without softplus; `slope` gets
+// d dt / dx (sigmoid(x) from softplus' own exp, or 1).
+inline Vec dtOf(Vec x, bool softplus, Vec* slope) {
+  *slope = splat(1.0f);
+  return softplus ? softplusWithSlopeV(x, slope) : x;
+}
+
+// dt_t per lane of a block: softplus(delta + bias), or delta + bias without softplus (the forward's rows).
+inline void deltaLanes(const ScanParams& p, const BlockLanes& blk, const BlockConstants& k, int t, float* dt) {
   alignas(64) float raw[kLanes];
   loadLanes(rowAt(p.delta, p.deltaStride, blk.b, t) + blk.d0, blk.width, raw);
   for (int v = 0; v < kLanes; v += kVecLanes) {
-    const Vec x = loadV(raw + v) + loadV(k.bias + v);
-    Vec s = splat(1.0f);
-    storeV(dt + v, p.deltaSoftplus ? softplusWithSlopeV(x, &s) : x);
-    if (slope) storeV(slope + v, s);
+    Vec slope;  // the forward has no use for it: once inlined, its division is dead code
+    storeV(dt + v, dtOf(loadV(raw + v) + loadV(k.bias + v), p.deltaSoftplus, &slope));
   }
 }
 

@@ -68,27 +68,25 @@ constexpr int kRecordFloats = kRowFields * kLanes;
 // and dA carried from chunk to chunk; h0, the block's chunk-start state. Sized for the call, kept by the thread
 // between calls: every array is written before it is read.
 struct Scratch {
-  int N = 0, tiles = 0;  // tiles: state tiles, ceil(N / kTileStates)
+  int N = 0;
   std::vector<float> records;  // chunk x kRowFields x lanes
   std::vector<float> tile;     // chunk x 2 x tile states x vector lanes
-  std::vector<float> sums;     // chunk x (states + state tiles) x lanes
+  std::vector<float> sums;     // LaneSumsLayout
   std::vector<float> g, dA;    // blocks x states x lanes
   std::vector<float> h0;       // states x lanes
   std::vector<BlockConstants> k;
   void size(int chunk, int states, int spanBlocks) {
     N = states;
-    tiles = (N + kTileStates - 1) / kTileStates;
     records.resize(size_t(chunk) * kRecordFloats);
     tile.resize(size_t(chunk) * 2 * kTileStates * kVecLanes);
-    sums.resize(size_t(chunk) * (N + tiles) * kLanes);
+    sums.resize(LaneSumsLayout::floats(chunk, N));
     g.resize(size_t(spanBlocks) * N * kLanes);
     dA.resize(g.size());
     h0.resize(size_t(N) * kLanes);
     k.resize(size_t(spanBlocks));
   }
   float* row(int step, RowField f) { return records.data() + size_t(step) * kRecordFloats + f * kLanes; }
-  const float* sumC(int step, int n) const { return sums.data() + (size_t(step) * (N + tiles) + n) * kLanes; }
-  const float* sumB(int step, int tile) const { return sumC(step, N + tile); }
+  LaneSumsLayout laneSums() { return {sums.data(), N, LaneSumsLayout::tilesOf(N)}; }
   float* perBlock(std::vector<float>& v, int blk) { return v.data() + size_t(blk) * N * kLanes; }
 };
 
@@ -141,9 +139,9 @@ __attribute__((noinline)) void prepareBlock(const ScanGradParams& p, const Block
     float* const record = rec + size_t(i) * kRecordFloats;
     for (int v = 0; v < kLanes; v += kVecLanes) {
       storeV(record + kU * kLanes + v, laneVec(u.at + i * u.step, width, v));
-      const Vec x = laneVec(delta.at + i * delta.step, width, v) + loadV(bias + v);
-      Vec slope = splat(1.0f);
-      storeV(record + kDt * kLanes + v, softplus ? softplusWithSlopeV(x, &slope) : x);
+      Vec slope;
+      storeV(record + kDt * kLanes + v, dtOf(laneVec(delta.at + i * delta.step, width, v) + loadV(bias + v), softplus,
+                                            &slope));
       storeV(record + kSlope * kLanes + v, slope);
       const Vec g = laneVec(dout.at + i * dout.step, width, v);
       if (!z.at) {
@@ -165,15 +163,12 @@ struct TileOutputs {
   float *du, *ddelta, *dz;  // dz: null without a gate
   int64_t rowStride;        // channels
   int lanes;
-  bool stream;              // past the caches (streamsOutput)
+  bool stream;              // past the caches (streamsOutput), every row vector-aligned
   float *dD, *dBias;
 
   void put(float* rows, int i, Vec v) const {
     float* dst = rows + i * rowStride;
-    if (lanes == kVecLanes) {
-      const bool aligned = reinterpret_cast<uintptr_t>(dst) % sizeof(Vec) == 0;
-      return stream && aligned ? streamV(dst, v) : storeV(dst, v);
-    }
+    if (lanes == kVecLanes) return stream ? streamV(dst, v) : storeV(dst, v);
     alignas(64) float part[kVecLanes];
     storeV(part, v);
     std::memcpy(dst, part, sizeof(float) * size_t(std::max(lanes, 0)));
@@ -294,7 +289,11 @@ void blockTiles(const ScanGradParams& p, const BlockLanes& blk, const BlockConst
                 const Sums& sums, int t0, int T, Scratch& w, float* g, float* dA, Partials& part) {
   const int N = p.states;
   const int64_t row = (int64_t(blk.b) * p.length + t0) * p.channels + blk.d0;
-  const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels);
+  // Streaming stores need vector-aligned addresses: every row's are when the outputs start aligned and a row is a
+  // whole number of vectors (blocks start at multiples of 16 channels).
+  const auto aligned = [](const void* base) { return !base || reinterpret_cast<uintptr_t>(base) % sizeof(Vec) == 0; };
+  const bool stream = streamsOutput(int64_t(p.batch) * p.length * p.channels) && p.channels % kVecLanes == 0 &&
+                      aligned(p.du) && aligned(p.ddelta) && aligned(p.dz);
   for (int lane0 = 0; lane0 < kLanes; lane0 += kVecLanes) {
     auto at = [&](void* rows) { return rows ? static_cast<float*>(rows) + row + lane0 : nullptr; };
     const int64_t sumsAt = int64_t(blk.b) * p.channels + blk.d0 + lane0;
@@ -322,16 +321,17 @@ __attribute__((noinline)) void reduceSpanSums(const ScanGradParams& p, const Spa
   const int N = p.states, GN = p.groups * N, off = s.group * N;
   constexpr int kSegment = kVecLanes / kTileStates;
   auto addLine = [N](const float* line, int n0, float* dst) {
-    float sums[kTileStates] = {};
-    for (int l = 0; l < kLanes; ++l) sums[foldedState((l % kVecLanes) / kSegment)] += line[l];
-    for (int s = 0; s < kTileStates && n0 + s < N; ++s) dst[n0 + s] += sums[s];
+    float perState[kTileStates] = {};
+    for (int l = 0; l < kLanes; ++l) perState[foldedState((l % kVecLanes) / kSegment)] += line[l];
+    for (int s = 0; s < kTileStates && n0 + s < N; ++s) dst[n0 + s] += perState[s];
   };
+  const LaneSumsLayout sums = w.laneSums();
   for (int i = 0; i < T; ++i) {
     float* dBrow = part.dB.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
     float* dCrow = part.dC.data() + (int64_t(task) * p.length + t0 + i) * GN + off;
-    for (int tile = 0; tile < w.tiles; ++tile) addLine(w.sumB(i, tile), tile * kTileStates, dBrow);
+    for (int tile = 0; tile < sums.tiles; ++tile) addLine(sums.bLine(i, tile), tile * kTileStates, dBrow);
     for (int n = 0; n < N; ++n) {
-      const float* line = w.sumC(i, n);
+      const float* line = sums.cLine(i, n);
       float sum = 0.0f;
       for (int l = 0; l < kLanes; ++l) sum += line[l];
       dCrow[n] += sum;
@@ -352,9 +352,9 @@ void chunkBackward(const ScanGradParams& p, const Span& s, int chunk, Scratch& w
     if (s.group >= 0) {
       const OneGroupBC bc(p, blk.b, k.groupOffset[0]);
       if (j == 0)
-        blockTiles(p, blk, k, bc, SpanLaneSums<true>{w.sums.data(), w.tiles, N}, t0, T, w, g, dA, part);
+        blockTiles(p, blk, k, bc, SpanLaneSums<true>{w.laneSums()}, t0, T, w, g, dA, part);
       else
-        blockTiles(p, blk, k, bc, SpanLaneSums<false>{w.sums.data(), w.tiles, N}, t0, T, w, g, dA, part);
+        blockTiles(p, blk, k, bc, SpanLaneSums<false>{w.laneSums()}, t0, T, w, g, dA, part);
     } else {
       float* dBrows = part.dB.data() + (int64_t(task) * p.length + t0) * GN;
       float* dCrows = part.dC.data() + (int64_t(task) * p.length + t0) * GN;

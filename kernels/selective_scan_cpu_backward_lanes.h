@@ -112,23 +112,31 @@ struct PerLaneBC {
 
 // Where a tile's lane products of dB_t[n] and dC_t[n] (S states from n0) go: into the span's lane sums when the
 // whole span reads one group — per step, N lines of kLanes for dC, then one folded line per tile of states for
-// dB; horizontal sums per (t, n) later — else straight into each lane's own group of the task's partial rows.
+// dB (LaneSumsLayout); horizontal sums per (t, n) later — else straight into each lane's own group of the
+// task's partial rows.
 // The span's first block writes each lane sum once (every (step, line, lane) belongs to exactly one tile), so it
 // stores instead of adding and the sums need no clearing first.
+// The span's lane sums over a chunk, kLanes floats a line: per step, a line per state for dC, then a folded line
+// per tile of states for dB.
+struct LaneSumsLayout {
+  float* sums;
+  int N, tiles;  // states, and tiles of states: ceil(N / kTileStates)
+  static int tilesOf(int states) { return (states + kTileStates - 1) / kTileStates; }
+  static size_t floats(int steps, int states) { return size_t(steps) * (states + tilesOf(states)) * kLanes; }
+  float* cLine(int step, int n) const { return sums + (size_t(step) * (N + tiles) + n) * kLanes; }
+  float* bLine(int step, int tile) const { return cLine(step, N + tile); }
+};
 template <bool kFirstBlock>
 struct SpanLaneSums {
-  float* sums;  // Scratch::sums
-  int tiles;    // Scratch::tiles
-  int N;
+  LaneSumsLayout layout;
   static void add(float* q, Vec v) { storeV(q, kFirstBlock ? v : loadV(q) + v); }
-  float* step(int i) const { return sums + size_t(i) * (N + tiles) * kLanes; }
   template <int S>
   void addC(int i, int n0, int lane0, const Vec* v) const {
-    for (int s = 0; s < S; ++s) add(step(i) + (n0 + s) * kLanes + lane0, v[s]);
+    for (int s = 0; s < S; ++s) add(layout.cLine(i, n0 + s) + lane0, v[s]);
   }
   template <int S>
   void addB(int i, int n0, int lane0, const Vec* v) const {
-    add(step(i) + (N + n0 / kTileStates) * kLanes + lane0, foldTile<S>(v));
+    add(layout.bLine(i, n0 / kTileStates) + lane0, foldTile<S>(v));
   }
 };
 struct PerGroupSums {
